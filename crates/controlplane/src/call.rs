@@ -1,0 +1,111 @@
+//! One management call: the operation, its URI parameters, query and body.
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::Response;
+use portico_model::Operation;
+use serde::de::DeserializeOwned;
+
+use crate::ApiError;
+
+/// The parsed request an operation handler works from.
+#[derive(Debug)]
+pub struct Call {
+    pub op: portico_model::OperationName,
+    params: Vec<(&'static str, String)>,
+    query: Vec<(String, String)>,
+    pub body: Bytes,
+}
+
+impl Call {
+    pub(crate) fn new(
+        op: &Operation,
+        params: Vec<(&'static str, String)>,
+        query: Option<&str>,
+        body: Bytes,
+    ) -> Call {
+        let query = query.map(parse_query).unwrap_or_default();
+        Call {
+            op: op.name,
+            params,
+            query,
+            body,
+        }
+    }
+
+    /// A URI parameter by its template name (`restapi_id`).
+    pub fn param(&self, name: &str) -> &str {
+        self.params
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    }
+
+    /// A query parameter, the first if repeated.
+    pub fn query(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The JSON body as the operation's input shape; an empty body is `{}`.
+    pub fn input<T: DeserializeOwned + Default>(&self) -> Result<T, ApiError> {
+        if self.body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(T::default());
+        }
+        serde_json::from_slice(&self.body).map_err(|e| {
+            ApiError::new(
+                400,
+                "SerializationException",
+                format!("Invalid request body: {e}"),
+            )
+        })
+    }
+
+    /// The raw JSON body, for checks the typed shape would hide (wrong value types).
+    pub fn raw_json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// Splits and percent-decodes a query string (`+` is a space, as AWS clients encode it).
+pub(crate) fn parse_query(q: &str) -> Vec<(String, String)> {
+    q.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+fn decode(s: &str) -> String {
+    percent_encoding::percent_decode_str(&s.replace('+', " "))
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+pub(crate) fn ok(status: u16, body: Option<serde_json::Value>) -> Response<Full<Bytes>> {
+    let bytes = match &body {
+        Some(v) => Bytes::from(v.to_string()),
+        None => Bytes::new(),
+    };
+    let mut resp = Response::new(Full::new(bytes));
+    *resp.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::OK);
+    if body.is_some() {
+        resp.headers_mut().insert(
+            "content-type",
+            hyper::header::HeaderValue::from_static("application/json"),
+        );
+    }
+    resp
+}
+
+pub(crate) fn with_request_id(mut resp: Response<Full<Bytes>>, id: &str) -> Response<Full<Bytes>> {
+    if let Ok(v) = hyper::header::HeaderValue::from_str(id) {
+        resp.headers_mut().insert("x-amzn-requestid", v);
+    }
+    resp
+}

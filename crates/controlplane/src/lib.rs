@@ -1,0 +1,169 @@
+//! The management API: Amazon API Gateway's `apigateway` (v1) rest-json protocol, so that the
+//! AWS CLI, boto3 and the AWS SDKs drive Portico unchanged with an endpoint override.
+//!
+//! A request is matched against the operation table generated from botocore's service model
+//! ([`portico_model::OPERATIONS`]), dispatched to the module named after the AWS resource it
+//! manages, and answered with AWS's status codes, JSON field names and error bodies.
+//! Operations that are not built yet answer `NotImplementedException` naming the operation.
+//!
+//! Architecture invariant: the control plane writes definitions to the store and never talks
+//! to the data plane; the data plane learns of changes through the store's change feed.
+
+mod call;
+mod deployments;
+mod error;
+mod integrations;
+mod methods;
+mod pagination;
+mod patching;
+mod resources;
+mod restapis;
+mod routes;
+mod stages;
+mod state;
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::{Request, Response};
+use portico_model::OperationName as Op;
+use portico_store::Store;
+
+pub use call::Call;
+pub use error::ApiError;
+
+/// The largest management request body accepted (imports included).
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// Settings the management API needs to answer as AWS would.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub region: String,
+    pub account_id: String,
+}
+
+/// The management API service.
+pub struct ControlPlane {
+    store: Arc<dyn Store>,
+    settings: Settings,
+    routes: routes::Routes,
+}
+
+impl std::fmt::Debug for ControlPlane {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ControlPlane")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A successful answer: the operation's status and an optional JSON body.
+#[derive(Debug)]
+pub(crate) struct Reply {
+    pub(crate) body: Option<serde_json::Value>,
+    /// Overrides the operation's documented status (rarely needed).
+    pub(crate) status: Option<u16>,
+}
+
+impl Reply {
+    pub(crate) fn json(v: impl serde::Serialize) -> Result<Reply, ApiError> {
+        let body = serde_json::to_value(v).map_err(|e| ApiError::internal(e.to_string()))?;
+        Ok(Reply {
+            body: Some(body),
+            status: None,
+        })
+    }
+
+    pub(crate) fn empty() -> Result<Reply, ApiError> {
+        Ok(Reply {
+            body: None,
+            status: None,
+        })
+    }
+}
+
+pub(crate) type Outcome = Result<Reply, ApiError>;
+
+impl ControlPlane {
+    pub fn new(store: Arc<dyn Store>, settings: Settings) -> ControlPlane {
+        ControlPlane {
+            store,
+            settings,
+            routes: routes::Routes::new(),
+        }
+    }
+
+    /// Answers one management request.
+    pub async fn handle<B>(&self, req: Request<B>) -> Response<Full<Bytes>>
+    where
+        B: hyper::body::Body + Send,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let request_id = portico_model::ids::request_id();
+        let (parts, body) = req.into_parts();
+        let response = match Limited::new(body, MAX_BODY_BYTES).collect().await {
+            Ok(collected) => {
+                let body = collected.to_bytes();
+                match self.routes.resolve(&parts.method, &parts.uri) {
+                    Some((op, params)) => {
+                        let call = Call::new(op, params, parts.uri.query(), body);
+                        let status = op.status;
+                        match self.dispatch(&call).await {
+                            Ok(reply) => call::ok(reply.status.unwrap_or(status), reply.body),
+                            Err(e) => e.into_response(),
+                        }
+                    }
+                    None => {
+                        ApiError::unknown_operation(&parts.method, parts.uri.path()).into_response()
+                    }
+                }
+            }
+            Err(_) => ApiError::bad_request("Request body too large").into_response(),
+        };
+        call::with_request_id(response, &request_id)
+    }
+
+    async fn dispatch(&self, call: &Call) -> Outcome {
+        tracing::debug!(operation = call.op.as_str(), "management call");
+        match call.op {
+            Op::CreateRestApi => restapis::create(self, call).await,
+            Op::GetRestApi => restapis::get(self, call).await,
+            Op::GetRestApis => restapis::list(self, call).await,
+            Op::UpdateRestApi => restapis::update(self, call).await,
+            Op::DeleteRestApi => restapis::delete(self, call).await,
+            Op::GetResources => resources::list(self, call).await,
+            Op::GetResource => resources::get(self, call).await,
+            Op::CreateResource => resources::create(self, call).await,
+            Op::UpdateResource => resources::update(self, call).await,
+            Op::DeleteResource => resources::delete(self, call).await,
+            Op::PutMethod => methods::put(self, call).await,
+            Op::GetMethod => methods::get(self, call).await,
+            Op::UpdateMethod => methods::update(self, call).await,
+            Op::DeleteMethod => methods::delete(self, call).await,
+            Op::PutMethodResponse => methods::put_response(self, call).await,
+            Op::GetMethodResponse => methods::get_response(self, call).await,
+            Op::UpdateMethodResponse => methods::update_response(self, call).await,
+            Op::DeleteMethodResponse => methods::delete_response(self, call).await,
+            Op::PutIntegration => integrations::put(self, call).await,
+            Op::GetIntegration => integrations::get(self, call).await,
+            Op::UpdateIntegration => integrations::update(self, call).await,
+            Op::DeleteIntegration => integrations::delete(self, call).await,
+            Op::PutIntegrationResponse => integrations::put_response(self, call).await,
+            Op::GetIntegrationResponse => integrations::get_response(self, call).await,
+            Op::UpdateIntegrationResponse => integrations::update_response(self, call).await,
+            Op::DeleteIntegrationResponse => integrations::delete_response(self, call).await,
+            Op::CreateDeployment => deployments::create(self, call).await,
+            Op::GetDeployment => deployments::get(self, call).await,
+            Op::GetDeployments => deployments::list(self, call).await,
+            Op::UpdateDeployment => deployments::update(self, call).await,
+            Op::DeleteDeployment => deployments::delete(self, call).await,
+            Op::CreateStage => stages::create(self, call).await,
+            Op::GetStage => stages::get(self, call).await,
+            Op::GetStages => stages::list(self, call).await,
+            Op::UpdateStage => stages::update(self, call).await,
+            Op::DeleteStage => stages::delete(self, call).await,
+            other => Err(ApiError::not_implemented(other)),
+        }
+    }
+}

@@ -1,0 +1,351 @@
+//! Compile at deploy, execute at request: a stage's deployment snapshot becomes a route trie
+//! and per-method integration plans, with every regex, URI template and mapping expression
+//! parsed here once.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+use portico_model::document::{DeploymentRecord, RestApiDocument};
+use portico_model::v1;
+use portico_router::Router;
+
+use crate::mapping::{ParamSource, ParamTarget, Template, TemplateSet};
+
+/// One REST API: its stages, by name.
+#[derive(Debug, Clone, Default)]
+pub struct CompiledApi {
+    pub id: String,
+    pub stages: HashMap<String, Arc<CompiledStage>>,
+}
+
+/// A deployed stage, ready to serve.
+#[derive(Debug)]
+pub struct CompiledStage {
+    pub api_id: String,
+    pub name: String,
+    pub deployment_id: String,
+    pub variables: Arc<IndexMap<String, String>>,
+    pub router: Router<CompiledResource>,
+    pub binary_media_types: Vec<String>,
+}
+
+/// A resource and its methods.
+#[derive(Debug)]
+pub struct CompiledResource {
+    pub id: String,
+    pub path: String,
+    pub methods: Vec<Arc<CompiledMethod>>,
+}
+
+impl CompiledResource {
+    /// The method for `verb`, falling back to `ANY`.
+    pub fn method(&self, verb: &str) -> Option<&Arc<CompiledMethod>> {
+        self.methods
+            .iter()
+            .find(|m| m.http_method == verb)
+            .or_else(|| self.methods.iter().find(|m| m.http_method == "ANY"))
+    }
+}
+
+#[derive(Debug)]
+pub struct CompiledMethod {
+    pub http_method: String,
+    pub resource_id: String,
+    pub resource_path: String,
+    pub integration: Integration,
+}
+
+/// What runs behind a method: a closed set, dispatched by `match`.
+#[derive(Debug)]
+pub enum Integration {
+    Mock(RequestPlan, ResponsePlan),
+    Http(HttpPlan, RequestPlan, ResponsePlan),
+    HttpProxy(HttpPlan, RequestPlan),
+    /// A configuration AWS accepts but that this build cannot run; answered as
+    /// `API_CONFIGURATION_ERROR`/500 with the reason logged.
+    Unsupported(String),
+}
+
+/// Where an HTTP(_PROXY) integration sends requests.
+#[derive(Debug)]
+pub struct HttpPlan {
+    pub method: Option<http::Method>,
+    pub uri: UriTemplate,
+    pub timeout: std::time::Duration,
+    pub insecure_skip_verification: bool,
+}
+
+/// An integration URI with `{name}` placeholders left to fill at request time (stage
+/// variables are substituted at compile time).
+#[derive(Debug)]
+pub struct UriTemplate {
+    pub parts: Vec<UriPart>,
+}
+
+#[derive(Debug)]
+pub enum UriPart {
+    Literal(String),
+    Param(String),
+}
+
+/// Integration request: parameter mappings and request templates.
+#[derive(Debug, Default)]
+pub struct RequestPlan {
+    pub parameters: Vec<(ParamTarget, ParamSource)>,
+    pub templates: TemplateSet,
+    pub passthrough: Passthrough,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Passthrough {
+    #[default]
+    WhenNoMatch,
+    WhenNoTemplates,
+    Never,
+}
+
+/// Integration responses, in selection order, and the default one.
+#[derive(Debug, Default)]
+pub struct ResponsePlan {
+    pub responses: Vec<IntegrationResponse>,
+    pub default: Option<usize>,
+}
+
+#[derive(Debug)]
+pub struct IntegrationResponse {
+    pub status: u16,
+    pub pattern: Option<regex::Regex>,
+    pub parameters: Vec<(String, ParamSource)>,
+    pub templates: TemplateSet,
+}
+
+impl ResponsePlan {
+    /// The integration response whose pattern matches `subject` entirely, else the default.
+    pub fn select(&self, subject: &str) -> Option<&IntegrationResponse> {
+        self.responses
+            .iter()
+            .find(|r| r.pattern.as_ref().is_some_and(|p| p.is_match(subject)))
+            .or_else(|| self.default.and_then(|i| self.responses.get(i)))
+    }
+}
+
+/// Why a stage could not be compiled; the stage then answers 500 as AWS would.
+#[derive(Debug, Clone)]
+pub struct CompileError(pub String);
+
+fn substitute_stage_variables(s: &str, vars: &IndexMap<String, String>) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(start) = rest.find("${stageVariables.") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + "${stageVariables.".len()..];
+        match after.find('}') {
+            Some(end) => {
+                out.push_str(vars.get(&after[..end]).map(String::as_str).unwrap_or(""));
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push_str(&rest[start..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn uri_template(uri: &str) -> UriTemplate {
+    let mut parts = Vec::new();
+    let mut rest = uri;
+    while let Some(start) = rest.find('{') {
+        match rest[start..].find('}') {
+            Some(len) => {
+                if start > 0 {
+                    parts.push(UriPart::Literal(rest[..start].to_string()));
+                }
+                let name = &rest[start + 1..start + len];
+                parts.push(UriPart::Param(name.trim_end_matches('+').to_string()));
+                rest = &rest[start + len + 1..];
+            }
+            None => break,
+        }
+    }
+    if !rest.is_empty() {
+        parts.push(UriPart::Literal(rest.to_string()));
+    }
+    UriTemplate { parts }
+}
+
+fn request_plan(i: &v1::Integration) -> Result<RequestPlan, CompileError> {
+    let mut parameters = Vec::new();
+    for (target, source) in i.request_parameters.iter().flatten() {
+        let t = ParamTarget::parse(target).ok_or_else(|| {
+            CompileError(format!("invalid integration request parameter {target}"))
+        })?;
+        let s = ParamSource::parse(source)
+            .ok_or_else(|| CompileError(format!("invalid mapping expression {source}")))?;
+        parameters.push((t, s));
+    }
+    let passthrough = match i.passthrough_behavior.as_deref() {
+        Some("WHEN_NO_TEMPLATES") => Passthrough::WhenNoTemplates,
+        Some("NEVER") => Passthrough::Never,
+        _ => Passthrough::WhenNoMatch,
+    };
+    Ok(RequestPlan {
+        parameters,
+        templates: TemplateSet::compile(i.request_templates.as_ref())?,
+        passthrough,
+    })
+}
+
+fn response_plan(i: &v1::Integration) -> Result<ResponsePlan, CompileError> {
+    let mut plan = ResponsePlan::default();
+    for (code, r) in i.integration_responses.iter().flatten() {
+        let status = code
+            .parse()
+            .map_err(|_| CompileError(format!("invalid integration response status {code}")))?;
+        let pattern = match r.selection_pattern.as_deref().filter(|p| !p.is_empty()) {
+            Some(p) => Some(
+                regex::Regex::new(&format!("^(?s:{p})$"))
+                    .map_err(|e| CompileError(format!("invalid selection pattern {p}: {e}")))?,
+            ),
+            None => None,
+        };
+        let mut parameters = Vec::new();
+        for (target, source) in r.response_parameters.iter().flatten() {
+            let name = target
+                .strip_prefix("method.response.header.")
+                .ok_or_else(|| CompileError(format!("invalid response parameter {target}")))?;
+            let s = ParamSource::parse(source)
+                .ok_or_else(|| CompileError(format!("invalid mapping expression {source}")))?;
+            parameters.push((name.to_string(), s));
+        }
+        if pattern.is_none() && plan.default.is_none() {
+            plan.default = Some(plan.responses.len());
+        }
+        plan.responses.push(IntegrationResponse {
+            status,
+            pattern,
+            parameters,
+            templates: TemplateSet::compile(r.response_templates.as_ref())?,
+        });
+    }
+    Ok(plan)
+}
+
+fn http_plan(
+    i: &v1::Integration,
+    vars: &IndexMap<String, String>,
+) -> Result<HttpPlan, CompileError> {
+    let uri = substitute_stage_variables(i.uri.as_deref().unwrap_or(""), vars);
+    let method = match i.http_method.as_deref() {
+        None | Some("ANY") => None,
+        Some(m) => Some(
+            m.parse()
+                .map_err(|_| CompileError(format!("invalid integration method {m}")))?,
+        ),
+    };
+    Ok(HttpPlan {
+        method,
+        uri: uri_template(&uri),
+        timeout: std::time::Duration::from_millis(
+            i.timeout_in_millis.unwrap_or(29_000).max(1) as u64
+        ),
+        insecure_skip_verification: i
+            .tls_config
+            .as_ref()
+            .and_then(|t| t.insecure_skip_verification)
+            .unwrap_or(false),
+    })
+}
+
+fn integration(
+    i: Option<&v1::Integration>,
+    vars: &IndexMap<String, String>,
+) -> Result<Integration, CompileError> {
+    let Some(i) = i else {
+        return Ok(Integration::Unsupported(
+            "no integration defined for method".into(),
+        ));
+    };
+    Ok(match i.type_.as_deref() {
+        Some("MOCK") => Integration::Mock(request_plan(i)?, response_plan(i)?),
+        Some("HTTP") => Integration::Http(http_plan(i, vars)?, request_plan(i)?, response_plan(i)?),
+        Some("HTTP_PROXY") => Integration::HttpProxy(http_plan(i, vars)?, request_plan(i)?),
+        Some(other) => {
+            Integration::Unsupported(format!("integration type {other} is not supported yet"))
+        }
+        None => Integration::Unsupported("integration has no type".into()),
+    })
+}
+
+/// Compiles one stage of a deployment. Methods that cannot be compiled answer 500 at request
+/// time (as AWS's API_CONFIGURATION_ERROR) rather than failing the whole stage.
+pub fn compile_stage(stage: &v1::Stage, deployment: &DeploymentRecord) -> CompiledStage {
+    let doc: &RestApiDocument = &deployment.snapshot;
+    let vars = Arc::new(stage.variables.clone().unwrap_or_default());
+    let mut router = Router::new();
+    for (rid, r) in &doc.resources {
+        let path = doc.path_of(rid).unwrap_or_else(|| "/".into());
+        let methods = r
+            .resource_methods
+            .iter()
+            .flatten()
+            .map(|(verb, m)| {
+                let integration = integration(m.method_integration.as_ref(), &vars)
+                    .unwrap_or_else(|e| Integration::Unsupported(e.0));
+                Arc::new(CompiledMethod {
+                    http_method: verb.clone(),
+                    resource_id: rid.clone(),
+                    resource_path: path.clone(),
+                    integration,
+                })
+            })
+            .collect();
+        let res = CompiledResource {
+            id: rid.clone(),
+            path: path.clone(),
+            methods,
+        };
+        if let Err(e) = router.insert(&path, res) {
+            tracing::warn!(
+                api_id = doc.api.id.as_deref().unwrap_or(""),
+                ?e,
+                "resource not routable"
+            );
+        }
+    }
+    CompiledStage {
+        api_id: doc.api.id.clone().unwrap_or_default(),
+        name: stage.stage_name.clone().unwrap_or_default(),
+        deployment_id: deployment.deployment.id.clone().unwrap_or_default(),
+        variables: vars,
+        router,
+        binary_media_types: doc.api.binary_media_types.clone().unwrap_or_default(),
+    }
+}
+
+/// A template's text, parsed once. Until the VTL engine is wired in, templates are literal.
+pub(crate) fn parse_template(text: &str) -> Result<Template, CompileError> {
+    Ok(Template::literal(text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stage_variables_and_placeholders() {
+        let mut vars = IndexMap::new();
+        vars.insert("host".to_string(), "example.com".to_string());
+        let s = substitute_stage_variables("http://${stageVariables.host}/{proxy}", &vars);
+        assert_eq!(s, "http://example.com/{proxy}");
+        let t = uri_template(&s);
+        assert!(matches!(&t.parts[1], UriPart::Param(p) if p == "proxy"));
+        assert_eq!(
+            substitute_stage_variables("${stageVariables.none}x", &vars),
+            "x"
+        );
+    }
+}

@@ -1,0 +1,58 @@
+//! MOCK: the status comes from the request template's `statusCode`; the answer from the
+//! integration response it selects.
+
+use bytes::Bytes;
+use http::Response;
+use http_body_util::Full;
+
+use super::request;
+use super::response::{self, IntegrationOutput};
+use crate::compile::{RequestPlan, ResponsePlan};
+use crate::gateway_response::{GatewayError, ResponseType};
+use crate::invocation::Invocation;
+
+pub(crate) fn invoke(
+    inv: &Invocation,
+    req: &RequestPlan,
+    resp: &ResponsePlan,
+) -> Result<Response<Full<Bytes>>, GatewayError> {
+    let (_, body) = request::body(inv, req)?;
+    let status = if req.templates.is_empty() && body.is_empty() {
+        200
+    } else {
+        status_of(&body).ok_or_else(|| {
+            GatewayError::new(ResponseType::ApiConfigurationError).because(
+                "Execution failed due to configuration error: the MOCK request template did not produce a statusCode",
+            )
+        })?
+    };
+    response::map(
+        inv,
+        resp,
+        IntegrationOutput {
+            selector: status.to_string(),
+            headers: None,
+            body: Bytes::new(),
+        },
+    )
+}
+
+/// `statusCode` of the rendered request template (`{"statusCode": 200}`).
+fn status_of(body: &[u8]) -> Option<u16> {
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    match v.get("statusCode")? {
+        serde_json::Value::Number(n) => n.as_u64().and_then(|n| u16::try_from(n).ok()),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn reads_status_code() {
+        assert_eq!(super::status_of(br#"{"statusCode": 404}"#), Some(404));
+        assert_eq!(super::status_of(br#"{"statusCode": "201"}"#), Some(201));
+        assert_eq!(super::status_of(b"nope"), None);
+    }
+}

@@ -1,0 +1,64 @@
+//! Integration response → method response: selection pattern, header mappings, templates.
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
+use http_body_util::Full;
+
+use crate::compile::ResponsePlan;
+use crate::gateway_response::{GatewayError, ResponseType};
+use crate::invocation::Invocation;
+use crate::mapping::ParamSource;
+
+/// What the integration answered, before mapping.
+pub(crate) struct IntegrationOutput<'a> {
+    /// Matched against selection patterns (the status code for HTTP and MOCK).
+    pub(crate) selector: String,
+    pub(crate) headers: Option<&'a HeaderMap>,
+    pub(crate) body: Bytes,
+}
+
+pub(crate) fn map(
+    inv: &Invocation,
+    plan: &ResponsePlan,
+    out: IntegrationOutput<'_>,
+) -> Result<Response<Full<Bytes>>, GatewayError> {
+    let Some(selected) = plan.select(&out.selector) else {
+        return Err(GatewayError::new(ResponseType::ApiConfigurationError).because(format!(
+            "Execution failed due to configuration error: No match for output mapping and no default output mapping configured. Endpoint Response Status Code: {}",
+            out.selector
+        )));
+    };
+    let (content_type, body) = match selected.templates.for_response(inv.header("accept")) {
+        Some((ct, t)) => (ct.to_string(), Bytes::from(t.render())),
+        None => ("application/json".to_string(), out.body.clone()),
+    };
+    let mut resp = Response::new(Full::new(body));
+    *resp.status_mut() = StatusCode::from_u16(selected.status).unwrap_or(StatusCode::OK);
+    let headers = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&content_type) {
+        headers.insert(http::header::CONTENT_TYPE, v);
+    }
+    for (name, source) in &selected.parameters {
+        let value = match source {
+            ParamSource::IntegrationHeader(h) | ParamSource::IntegrationMultiHeader(h) => {
+                out.headers.and_then(|hs| {
+                    let vals: Vec<&str> = hs
+                        .get_all(h.as_str())
+                        .iter()
+                        .filter_map(|v| v.to_str().ok())
+                        .collect();
+                    (!vals.is_empty()).then(|| vals.join(","))
+                })
+            }
+            ParamSource::IntegrationBody => Some(String::from_utf8_lossy(&out.body).into_owned()),
+            other => inv.source_value(other),
+        };
+        let (Some(value), Ok(name)) = (value, HeaderName::try_from(name.as_str())) else {
+            continue;
+        };
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            headers.insert(name, v);
+        }
+    }
+    Ok(resp)
+}

@@ -1,0 +1,124 @@
+//! One request's journey through a stage: what every phase reads and writes.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{HeaderMap, Method};
+
+use crate::compile::{CompiledMethod, CompiledStage};
+use crate::mapping::ParamSource;
+
+/// The per-request context (`$context`, `$input`, parameters).
+#[derive(Debug)]
+pub struct Invocation {
+    pub request_id: String,
+    pub extended_request_id: String,
+    pub method: Method,
+    /// The request path after the stage, as the client sent it (still percent-encoded).
+    pub path: String,
+    pub raw_query: Option<String>,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    pub source_ip: IpAddr,
+    pub request_time_ms: i64,
+    pub domain_name: String,
+    pub stage: Arc<CompiledStage>,
+    pub target: Arc<CompiledMethod>,
+    pub path_params: Vec<(String, String)>,
+    pub account_id: Arc<str>,
+}
+
+fn decode(s: &str) -> String {
+    percent_encoding::percent_decode_str(&s.replace('+', " "))
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+impl Invocation {
+    pub fn path_param(&self, name: &str) -> Option<&str> {
+        self.path_params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// All decoded values of a query parameter, in order.
+    pub fn query_values(&self, name: &str) -> Vec<String> {
+        let Some(q) = &self.raw_query else {
+            return Vec::new();
+        };
+        q.split('&')
+            .filter_map(|pair| {
+                let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                (decode(k) == name).then(|| decode(v))
+            })
+            .collect()
+    }
+
+    /// A single-valued query parameter: the last value, as AWS maps it.
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        self.query_values(name).pop()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .get_all(name)
+            .iter()
+            .last()
+            .and_then(|v| v.to_str().ok())
+    }
+
+    /// `$context.X` values.
+    pub fn context_var(&self, name: &str) -> Option<String> {
+        Some(match name {
+            "requestId" | "awsEndpointRequestId" => self.request_id.clone(),
+            "extendedRequestId" => self.extended_request_id.clone(),
+            "apiId" => self.stage.api_id.clone(),
+            "stage" => self.stage.name.clone(),
+            "deploymentId" => self.stage.deployment_id.clone(),
+            "resourceId" => self.target.resource_id.clone(),
+            "resourcePath" => self.target.resource_path.clone(),
+            "httpMethod" => self.method.as_str().to_string(),
+            "path" => format!("/{}{}", self.stage.name, self.path),
+            "protocol" => "HTTP/1.1".to_string(),
+            "accountId" => self.account_id.to_string(),
+            "domainName" => self.domain_name.clone(),
+            "domainPrefix" => self.domain_name.split('.').next().unwrap_or("").to_string(),
+            "identity.sourceIp" => self.source_ip.to_string(),
+            "identity.userAgent" => self.header("user-agent").unwrap_or("").to_string(),
+            "requestTime" => portico_model::time::clf(self.request_time_ms),
+            "requestTimeEpoch" => self.request_time_ms.to_string(),
+            _ => return None,
+        })
+    }
+
+    /// The value of a request-side mapping expression.
+    pub fn source_value(&self, source: &ParamSource) -> Option<String> {
+        match source {
+            ParamSource::Static(s) => Some(s.clone()),
+            ParamSource::MethodPath(n) => self.path_param(n).map(str::to_string),
+            ParamSource::MethodQuery(n) => self.query_param(n),
+            ParamSource::MethodMultiQuery(n) => {
+                let v = self.query_values(n);
+                (!v.is_empty()).then(|| v.join(","))
+            }
+            ParamSource::MethodHeader(n) => self.header(n).map(str::to_string),
+            ParamSource::MethodMultiHeader(n) => {
+                let v: Vec<&str> = self
+                    .headers
+                    .get_all(n.as_str())
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .collect();
+                (!v.is_empty()).then(|| v.join(","))
+            }
+            ParamSource::MethodBody => Some(String::from_utf8_lossy(&self.body).into_owned()),
+            ParamSource::Context(n) => self.context_var(n),
+            ParamSource::StageVariable(n) => self.stage.variables.get(n).cloned(),
+            ParamSource::IntegrationHeader(_)
+            | ParamSource::IntegrationMultiHeader(_)
+            | ParamSource::IntegrationBody => None,
+        }
+    }
+}

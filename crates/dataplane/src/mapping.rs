@@ -1,0 +1,222 @@
+//! Parameter mapping expressions and template sets, parsed at compile time.
+
+use indexmap::IndexMap;
+
+use crate::compile::CompileError;
+
+/// Where a mapped value comes from (`method.request.path.id`, `'static'`, ...).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ParamSource {
+    Static(String),
+    MethodPath(String),
+    MethodQuery(String),
+    MethodHeader(String),
+    MethodMultiQuery(String),
+    MethodMultiHeader(String),
+    MethodBody,
+    Context(String),
+    StageVariable(String),
+    IntegrationHeader(String),
+    IntegrationMultiHeader(String),
+    IntegrationBody,
+}
+
+impl ParamSource {
+    pub fn parse(expr: &str) -> Option<ParamSource> {
+        let e = expr.trim();
+        if e.len() >= 2 && e.starts_with('\'') && e.ends_with('\'') {
+            return Some(ParamSource::Static(e[1..e.len() - 1].to_string()));
+        }
+        let rules: [(&str, fn(String) -> ParamSource); 9] = [
+            ("method.request.path.", ParamSource::MethodPath),
+            ("method.request.querystring.", ParamSource::MethodQuery),
+            ("method.request.header.", ParamSource::MethodHeader),
+            (
+                "method.request.multivaluequerystring.",
+                ParamSource::MethodMultiQuery,
+            ),
+            (
+                "method.request.multivalueheader.",
+                ParamSource::MethodMultiHeader,
+            ),
+            ("context.", ParamSource::Context),
+            ("stageVariables.", ParamSource::StageVariable),
+            (
+                "integration.response.header.",
+                ParamSource::IntegrationHeader,
+            ),
+            (
+                "integration.response.multivalueheader.",
+                ParamSource::IntegrationMultiHeader,
+            ),
+        ];
+        for (prefix, make) in rules {
+            if let Some(name) = e.strip_prefix(prefix).filter(|n| !n.is_empty()) {
+                return Some(make(name.to_string()));
+            }
+        }
+        match e {
+            "method.request.body" => Some(ParamSource::MethodBody),
+            "integration.response.body" => Some(ParamSource::IntegrationBody),
+            _ => None,
+        }
+    }
+}
+
+/// Where a mapped value goes on the integration request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ParamTarget {
+    Path(String),
+    Query(String),
+    Header(String),
+    MultiQuery(String),
+    MultiHeader(String),
+}
+
+impl ParamTarget {
+    pub fn parse(expr: &str) -> Option<ParamTarget> {
+        let rules: [(&str, fn(String) -> ParamTarget); 5] = [
+            ("integration.request.path.", ParamTarget::Path),
+            ("integration.request.querystring.", ParamTarget::Query),
+            ("integration.request.header.", ParamTarget::Header),
+            (
+                "integration.request.multivaluequerystring.",
+                ParamTarget::MultiQuery,
+            ),
+            (
+                "integration.request.multivalueheader.",
+                ParamTarget::MultiHeader,
+            ),
+        ];
+        rules.iter().find_map(|(prefix, make)| {
+            expr.strip_prefix(prefix)
+                .filter(|n| !n.is_empty())
+                .map(|n| make(n.to_string()))
+        })
+    }
+}
+
+/// A mapping template, parsed at compile time.
+#[derive(Debug)]
+pub enum Template {
+    /// Text without directives: rendered as it is.
+    Literal(String),
+}
+
+impl Template {
+    pub fn literal(text: &str) -> Template {
+        Template::Literal(text.to_string())
+    }
+
+    pub fn render(&self) -> String {
+        match self {
+            Template::Literal(t) => t.clone(),
+        }
+    }
+}
+
+/// Templates keyed by content type (lower case), in definition order.
+#[derive(Debug, Default)]
+pub struct TemplateSet {
+    pub by_type: IndexMap<String, Template>,
+}
+
+impl TemplateSet {
+    pub fn compile(
+        templates: Option<&IndexMap<String, String>>,
+    ) -> Result<TemplateSet, CompileError> {
+        let mut by_type = IndexMap::new();
+        for (ct, text) in templates.into_iter().flatten() {
+            by_type.insert(
+                ct.to_ascii_lowercase(),
+                crate::compile::parse_template(text)?,
+            );
+        }
+        Ok(TemplateSet { by_type })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_type.is_empty()
+    }
+
+    /// The template for a request's content type (media type only, lower case).
+    pub fn for_request(&self, content_type: &str) -> Option<(&str, &Template)> {
+        self.by_type
+            .get_key_value(content_type)
+            .map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// The template for a response: the first type the client accepts, else
+    /// `application/json`, else the first defined.
+    pub fn for_response(&self, accept: Option<&str>) -> Option<(&str, &Template)> {
+        if let Some(accept) = accept {
+            for want in accept.split(',').map(|a| media_type(a)) {
+                if let Some((k, v)) = self.by_type.get_key_value(want.as_str()) {
+                    return Some((k.as_str(), v));
+                }
+            }
+        }
+        self.by_type
+            .get_key_value("application/json")
+            .or_else(|| self.by_type.first())
+            .map(|(k, v)| (k.as_str(), v))
+    }
+}
+
+/// The media type of a `Content-Type`/`Accept` item: lower case, parameters dropped.
+pub fn media_type(value: &str) -> String {
+    value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_sources_and_targets() {
+        assert_eq!(
+            ParamSource::parse("'abc'"),
+            Some(ParamSource::Static("abc".into()))
+        );
+        assert_eq!(
+            ParamSource::parse("method.request.path.id"),
+            Some(ParamSource::MethodPath("id".into()))
+        );
+        assert_eq!(
+            ParamSource::parse("stageVariables.x"),
+            Some(ParamSource::StageVariable("x".into()))
+        );
+        assert_eq!(ParamSource::parse("nonsense"), None);
+        assert_eq!(
+            ParamTarget::parse("integration.request.header.X-Id"),
+            Some(ParamTarget::Header("X-Id".into()))
+        );
+        assert_eq!(ParamTarget::parse("integration.request.body"), None);
+    }
+
+    #[test]
+    fn response_template_selection() {
+        let mut m = IndexMap::new();
+        m.insert("text/plain".to_string(), "t".to_string());
+        m.insert("application/json".to_string(), "j".to_string());
+        let set = TemplateSet::compile(Some(&m)).unwrap();
+        assert_eq!(
+            set.for_response(Some("text/plain")).unwrap().0,
+            "text/plain"
+        );
+        assert_eq!(
+            set.for_response(Some("image/png")).unwrap().0,
+            "application/json"
+        );
+        assert_eq!(set.for_response(None).unwrap().0, "application/json");
+        assert_eq!(
+            media_type("Application/JSON; charset=utf-8"),
+            "application/json"
+        );
+    }
+}

@@ -1,0 +1,53 @@
+//! Everything the data plane serves, swapped atomically when a deployment or stage changes.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+
+use crate::compile::CompiledApi;
+
+/// All compiled APIs, by id. Immutable once built.
+#[derive(Debug, Default)]
+pub struct Runtime {
+    pub apis: HashMap<String, Arc<CompiledApi>>,
+}
+
+/// The shared, atomically swappable runtime. Readers never block; a swap never drops an
+/// in-flight request (it keeps the `Arc` of the runtime it started with).
+#[derive(Debug, Default)]
+pub struct RuntimeHandle {
+    current: ArcSwap<Runtime>,
+}
+
+impl RuntimeHandle {
+    pub fn new() -> RuntimeHandle {
+        RuntimeHandle::default()
+    }
+
+    /// The runtime as of now.
+    pub fn load(&self) -> Arc<Runtime> {
+        self.current.load_full()
+    }
+
+    /// Replaces one API (or removes it, with `None`), keeping every other compiled API.
+    pub fn swap(&self, api_id: &str, api: Option<CompiledApi>) {
+        self.current.rcu(|cur| {
+            let mut apis = cur.apis.clone();
+            match &api {
+                Some(a) => {
+                    apis.insert(api_id.to_string(), Arc::new(a.clone()));
+                }
+                None => {
+                    apis.remove(api_id);
+                }
+            }
+            Runtime { apis }
+        });
+    }
+
+    /// Replaces everything at once (startup, or after the change feed lagged).
+    pub fn replace(&self, runtime: Runtime) {
+        self.current.store(Arc::new(runtime));
+    }
+}

@@ -1,0 +1,85 @@
+//! Identifiers in the shapes AWS gives them.
+
+use rand::Rng;
+
+const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+
+/// A random lowercase alphanumeric id of `len` characters, as AWS's resource ids are.
+pub fn short_id(len: usize) -> String {
+    let mut rng = rand::rng();
+    (0..len)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+/// RestApi ids: 10 characters (`a1b2c3d4e5`).
+pub fn rest_api_id() -> String {
+    short_id(10)
+}
+
+/// Root resource ids are 10 characters; other resources 6.
+pub fn root_resource_id() -> String {
+    short_id(10)
+}
+
+/// Resource ids (non-root): 6 characters.
+pub fn resource_id() -> String {
+    short_id(6)
+}
+
+/// Deployment ids: 6 characters.
+pub fn deployment_id() -> String {
+    short_id(6)
+}
+
+/// The `cacheNamespace` AWS assigns an integration by default: the resource id.
+pub fn cache_namespace(resource_id: &str) -> String {
+    resource_id.to_string()
+}
+
+/// A request id in UUID v4 form, as `x-amzn-RequestId` carries it.
+pub fn request_id() -> String {
+    let mut b: [u8; 16] = rand::rng().random();
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h =
+        |r: std::ops::Range<usize>| -> String { b[r].iter().map(|x| format!("{x:02x}")).collect() };
+    format!(
+        "{}-{}-{}-{}-{}",
+        h(0..4),
+        h(4..6),
+        h(6..8),
+        h(8..10),
+        h(10..16)
+    )
+}
+
+/// The `extendedRequestId` / `x-amz-apigw-id` form: 16 characters, base64-ish.
+pub fn extended_request_id() -> String {
+    const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::rng();
+    let mut s: String = (0..15)
+        .map(|_| B64[rng.random_range(0..B64.len())] as char)
+        .collect();
+    s.push('=');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_have_aws_shapes() {
+        let id = rest_api_id();
+        assert_eq!(id.len(), 10);
+        assert!(
+            id.bytes()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        );
+        assert_eq!(resource_id().len(), 6);
+        let rid = request_id();
+        assert_eq!(rid.len(), 36);
+        assert_eq!(&rid[14..15], "4");
+    }
+}

@@ -1,0 +1,171 @@
+//! Configuration: a TOML file (`--config`), overridden by flags.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use serde::Deserialize;
+
+/// Flags of `portico serve`. Each overrides the config file's value of the same name.
+#[derive(Debug, Args, Default)]
+pub(crate) struct ServeArgs {
+    /// execute-api traffic listener [default: 0.0.0.0:8080]
+    #[arg(long)]
+    listen: Option<SocketAddr>,
+    /// management API listener [default: 127.0.0.1:9080]
+    #[arg(long)]
+    admin_listen: Option<SocketAddr>,
+    /// where the embedded store lives [default: ./.portico]
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// the region Portico answers as [default: us-east-1]
+    #[arg(long)]
+    region: Option<String>,
+    /// the account id in ARNs and messages [default: 000000000000]
+    #[arg(long)]
+    account_id: Option<String>,
+    /// invoke URLs are {api-id}.execute-api.{base-domain} [default: localhost]
+    #[arg(long)]
+    base_domain: Option<String>,
+    /// a TOML file with any of these settings
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// error, warn, info, debug or trace (or a tracing filter) [default: info]
+    #[arg(long)]
+    log_level: Option<String>,
+    /// runtime worker threads [default: number of cores]
+    #[arg(long)]
+    workers: Option<usize>,
+}
+
+/// The config file's shape. Unknown keys are an error, so typos don't pass silently.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<SocketAddr>,
+    admin_listen: Option<SocketAddr>,
+    data_dir: Option<PathBuf>,
+    region: Option<String>,
+    account_id: Option<String>,
+    base_domain: Option<String>,
+    log_level: Option<String>,
+    workers: Option<usize>,
+}
+
+/// The resolved configuration of a running server.
+#[derive(Debug, Clone)]
+pub(crate) struct Config {
+    pub(crate) listen: SocketAddr,
+    pub(crate) admin_listen: SocketAddr,
+    pub(crate) data_dir: PathBuf,
+    pub(crate) region: String,
+    pub(crate) account_id: String,
+    pub(crate) base_domain: String,
+    pub(crate) log_level: String,
+    pub(crate) workers: usize,
+}
+
+impl Config {
+    pub(crate) fn load(args: ServeArgs) -> anyhow::Result<Config> {
+        let file = match &args.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading config file {}", path.display()))?;
+                toml::from_str::<FileConfig>(&text)
+                    .with_context(|| format!("parsing config file {}", path.display()))?
+            }
+            None => FileConfig::default(),
+        };
+        let workers = args.workers.or(file.workers).unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        });
+        if workers == 0 {
+            anyhow::bail!("--workers must be at least 1");
+        }
+        let account_id = args
+            .account_id
+            .or(file.account_id)
+            .unwrap_or_else(|| "000000000000".into());
+        if account_id.len() != 12 || !account_id.bytes().all(|c| c.is_ascii_digit()) {
+            anyhow::bail!("--account-id must be 12 digits, got {account_id:?}");
+        }
+        Ok(Config {
+            listen: args
+                .listen
+                .or(file.listen)
+                .unwrap_or_else(|| ([0, 0, 0, 0], 8080).into()),
+            admin_listen: args
+                .admin_listen
+                .or(file.admin_listen)
+                .unwrap_or_else(|| ([127, 0, 0, 1], 9080).into()),
+            data_dir: args
+                .data_dir
+                .or(file.data_dir)
+                .unwrap_or_else(|| PathBuf::from("./.portico")),
+            region: args
+                .region
+                .or(file.region)
+                .unwrap_or_else(|| "us-east-1".into()),
+            account_id,
+            base_domain: args
+                .base_domain
+                .or(file.base_domain)
+                .unwrap_or_else(|| "localhost".into()),
+            log_level: args
+                .log_level
+                .or(file.log_level)
+                .unwrap_or_else(|| "info".into()),
+            workers,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_override_file_and_defaults_apply() {
+        let dir = tempfile_dir();
+        let path = dir.join("portico.toml");
+        std::fs::write(
+            &path,
+            "region = \"eu-west-1\"\nworkers = 3\nbase_domain = \"example.test\"\n",
+        )
+        .unwrap();
+        let args = ServeArgs {
+            config: Some(path),
+            workers: Some(1),
+            ..Default::default()
+        };
+        let cfg = Config::load(args).unwrap();
+        assert_eq!(cfg.region, "eu-west-1");
+        assert_eq!(cfg.workers, 1);
+        assert_eq!(cfg.base_domain, "example.test");
+        assert_eq!(cfg.listen.to_string(), "0.0.0.0:8080");
+        assert_eq!(cfg.admin_listen.to_string(), "127.0.0.1:9080");
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        let dir = tempfile_dir();
+        let path = dir.join("bad.toml");
+        std::fs::write(&path, "lisen = \"1.2.3.4:5\"\n").unwrap();
+        let err = Config::load(ServeArgs {
+            config: Some(path),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert!(format!("{err:#}").contains("unknown field"), "{err:#}");
+    }
+
+    fn tempfile_dir() -> PathBuf {
+        let d =
+            std::env::temp_dir().join(format!("portico-cfg-{}", portico_model::ids::short_id(8)));
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+}

@@ -1,0 +1,30 @@
+//! `portico`: a self-hosted gateway that runs Amazon API Gateway's model.
+
+mod config;
+mod reloader;
+mod serve;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "portico", version, about = "A self-hosted Amazon API Gateway")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the gateway: the execute-api data listener and the management API.
+    Serve(config::ServeArgs),
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => {
+            let cfg = config::Config::load(args)?;
+            serve::run(cfg)
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! `portico serve`: wires the store, the two planes and the reloader, and stops cleanly.
+
+use std::io::Write as _;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use portico_controlplane::ControlPlane;
+use portico_dataplane::{DataPlane, RuntimeHandle};
+use portico_store::{SqliteStore, Store};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::config::Config;
+use crate::reloader;
+
+/// How long in-flight requests get to finish after SIGINT/SIGTERM.
+const DRAIN: Duration = Duration::from_secs(10);
+
+fn init_logging(level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+pub(crate) fn run(cfg: Config) -> anyhow::Result<()> {
+    init_logging(&cfg.log_level);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(cfg.workers)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    rt.block_on(serve(cfg))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+async fn serve(cfg: Config) -> anyhow::Result<()> {
+    let store: Arc<dyn Store> = Arc::new(
+        SqliteStore::open(&cfg.data_dir)
+            .with_context(|| format!("opening the store in {}", cfg.data_dir.display()))?,
+    );
+    let runtime = Arc::new(RuntimeHandle::new());
+    let data = Arc::new(DataPlane::new(
+        runtime.clone(),
+        portico_dataplane::Settings {
+            base_domain: cfg.base_domain.clone(),
+            account_id: cfg.account_id.clone(),
+            region: cfg.region.clone(),
+        },
+    ));
+    let control = Arc::new(ControlPlane::new(
+        store.clone(),
+        portico_controlplane::Settings {
+            region: cfg.region.clone(),
+            account_id: cfg.account_id.clone(),
+        },
+    ));
+
+    // Compile what is deployed before accepting traffic, then follow the change feed.
+    let reload = tokio::spawn(reloader::run(store.clone(), runtime.clone()));
+    while runtime.load().apis.is_empty() && !reload.is_finished() {
+        let empty = store
+            .list(portico_store::Kind::RestApi, Some(""))
+            .await?
+            .is_empty();
+        if empty {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+
+    let data_listener = TcpListener::bind(cfg.listen)
+        .await
+        .with_context(|| format!("binding the data listener to {}", cfg.listen))?;
+    let admin_listener = TcpListener::bind(cfg.admin_listen)
+        .await
+        .with_context(|| format!("binding the admin listener to {}", cfg.admin_listen))?;
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(
+            out,
+            "data listening on http://{}",
+            data_listener.local_addr()?
+        )?;
+        writeln!(
+            out,
+            "admin listening on http://{}",
+            admin_listener.local_addr()?
+        )?;
+        out.flush()?;
+    }
+    tracing::info!(region = %cfg.region, workers = cfg.workers, data_dir = %cfg.data_dir.display(), "portico started");
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let data_server = tokio::spawn(portico_dataplane::server::serve(
+        data_listener,
+        move |req, remote| portico_dataplane::pipeline::execute(data.clone(), req, remote),
+        stop_rx.clone(),
+        DRAIN,
+    ));
+    let admin_server = tokio::spawn(portico_dataplane::server::serve(
+        admin_listener,
+        move |req, _remote| {
+            let control = control.clone();
+            async move { control.handle(req).await }
+        },
+        stop_rx,
+        DRAIN,
+    ));
+
+    shutdown_signal().await;
+    tracing::info!("shutting down: draining in-flight requests");
+    let _ = stop_tx.send(true);
+    let _ = data_server.await;
+    let _ = admin_server.await;
+    reload.abort();
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
