@@ -64,6 +64,37 @@ impl Call {
         })
     }
 
+    /// Like [`Call::input`], with `null` values of the named string maps read as `""` (AWS
+    /// stores a null template and shows it back as null).
+    pub fn input_null_templates<T: DeserializeOwned + Default>(
+        &self,
+        maps: &[&str],
+    ) -> Result<T, ApiError> {
+        let mut raw = self.raw_json();
+        if !raw.is_object() {
+            return self.input();
+        }
+        for field in maps {
+            if let Some(m) = raw
+                .get_mut(*field)
+                .and_then(serde_json::Value::as_object_mut)
+            {
+                for v in m.values_mut() {
+                    if v.is_null() {
+                        *v = serde_json::Value::String(String::new());
+                    }
+                }
+            }
+        }
+        serde_json::from_value(raw).map_err(|e| {
+            ApiError::new(
+                400,
+                "SerializationException",
+                format!("Invalid request body: {e}"),
+            )
+        })
+    }
+
     /// The raw JSON body, for checks the typed shape would hide (wrong value types).
     pub fn raw_json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)

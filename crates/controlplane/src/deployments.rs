@@ -27,6 +27,14 @@ pub(crate) async fn create(cp: &ControlPlane, call: &Call) -> Outcome {
             "The REST API doesn't contain any methods",
         ));
     }
+    let missing_integration = doc
+        .resources
+        .values()
+        .flat_map(|r| r.resource_methods.iter().flatten())
+        .any(|(_, m)| m.method_integration.is_none());
+    if missing_integration {
+        return Err(ApiError::bad_request("No integration defined for method"));
+    }
     if input.canary_settings.is_some() {
         let stage = input.stage_name.clone().unwrap_or_default();
         if stage.is_empty() {
@@ -93,7 +101,7 @@ pub(crate) async fn create(cp: &ControlPlane, call: &Call) -> Outcome {
             expect: stage.1,
         });
     }
-    cp.store.commit(writes).await?;
+    cp.commit_live(writes).await?;
     Reply::json(&deployment)
 }
 
@@ -174,13 +182,12 @@ pub(crate) async fn update(cp: &ControlPlane, call: &Call) -> Outcome {
             _ => return Err(invalid_path(p)),
         }
     }
-    cp.store
-        .commit(vec![Write::Put {
-            key,
-            body: to_json(&record)?,
-            expect: Expect::Revision(rec.revision),
-        }])
-        .await?;
+    cp.commit_live(vec![Write::Put {
+        key,
+        body: to_json(&record)?,
+        expect: Expect::Revision(rec.revision),
+    }])
+    .await?;
     Reply::json(&record.deployment)
 }
 
@@ -203,11 +210,10 @@ pub(crate) async fn delete(cp: &ControlPlane, call: &Call) -> Outcome {
             "Active stages pointing to this deployment must be moved or deleted",
         ));
     }
-    cp.store
-        .commit(vec![Write::Delete {
-            key: Key::new(Kind::Deployment, api_id, id),
-            expect: Expect::Any,
-        }])
-        .await?;
+    cp.commit_live(vec![Write::Delete {
+        key: Key::new(Kind::Deployment, api_id, id),
+        expect: Expect::Any,
+    }])
+    .await?;
     Reply::empty()
 }

@@ -96,13 +96,15 @@ fn validate_uri(ty: &str, uri: Option<&str>) -> Result<(), ApiError> {
         "AWS" | "AWS_PROXY" => {
             let u = uri.unwrap_or("");
             let parts: Vec<&str> = u.splitn(6, ':').collect();
-            if parts.len() < 6 || parts[0] != "arn" || parts[2] != "apigateway" {
+            if parts.len() < 6 || parts[0] != "arn" {
                 return Err(ApiError::bad_request(
                     "Invalid ARN specified in the request",
                 ));
             }
             let (service, rest) = (parts[4], parts[5]);
-            if !(rest.starts_with("path/") || rest.starts_with("action/")) {
+            if parts[2] != "apigateway"
+                || !(rest.starts_with("path/") || rest.starts_with("action/"))
+            {
                 return Err(ApiError::bad_request(
                     "AWS ARN for integration must contain path or action",
                 ));
@@ -122,7 +124,7 @@ pub(crate) async fn put(cp: &ControlPlane, call: &Call) -> Outcome {
     let raw = call.raw_json();
     check_string_map(&raw, "requestParameters")?;
     check_string_map(&raw, "requestTemplates")?;
-    let input: v1::PutIntegrationRequest = call.input()?;
+    let input: v1::PutIntegrationRequest = call.input_null_templates(&["requestTemplates"])?;
     let ty = input.type_.clone().unwrap_or_default();
     if !["HTTP", "MOCK", "AWS_PROXY", "HTTP_PROXY", "AWS"].contains(&ty.as_str()) {
         return Err(ApiError::validation(&[format!(
@@ -171,7 +173,11 @@ pub(crate) async fn put(cp: &ControlPlane, call: &Call) -> Outcome {
                 } else {
                     input.integration_http_method.clone()
                 },
-                uri: input.uri.clone(),
+                uri: if ty == "MOCK" {
+                    None
+                } else {
+                    input.uri.clone()
+                },
                 connection_type,
                 connection_id: input.connection_id.clone(),
                 credentials: input.credentials.clone(),
@@ -199,12 +205,16 @@ pub(crate) async fn put(cp: &ControlPlane, call: &Call) -> Outcome {
             method_mut(doc, &rid, &hm)?.method_integration = Some(i.clone());
             Ok(i)
         })
-        .await?;
+        .await
+        .map_err(ControlPlane::as_resource_error)?;
     Reply::json(render_integration(&integration)?)
 }
 
 pub(crate) async fn get(cp: &ControlPlane, call: &Call) -> Outcome {
-    let (doc, _) = cp.load_api(call.param("restapi_id")).await?;
+    let (doc, _) = cp
+        .load_api(call.param("restapi_id"))
+        .await
+        .map_err(ControlPlane::as_resource_error)?;
     let m = method(&doc, call.param("resource_id"), call.param("http_method"))?;
     let i = m
         .method_integration
@@ -289,7 +299,8 @@ pub(crate) async fn update(cp: &ControlPlane, call: &Call) -> Outcome {
             validate_uri(i.type_.as_deref().unwrap_or(""), i.uri.as_deref())?;
             Ok(i.clone())
         })
-        .await?;
+        .await
+        .map_err(ControlPlane::as_resource_error)?;
     Reply::json(render_integration(&i)?)
 }
 
@@ -305,7 +316,8 @@ pub(crate) async fn delete(cp: &ControlPlane, call: &Call) -> Outcome {
             .ok_or_else(integration_not_found)
             .map(|_| ())
     })
-    .await?;
+    .await
+    .map_err(ControlPlane::as_resource_error)?;
     Reply::empty()
 }
 
@@ -321,7 +333,8 @@ pub(crate) async fn put_response(cp: &ControlPlane, call: &Call) -> Outcome {
     let raw = call.raw_json();
     check_string_map(&raw, "responseTemplates")?;
     check_string_map(&raw, "responseParameters")?;
-    let input: v1::PutIntegrationResponseRequest = call.input()?;
+    let input: v1::PutIntegrationResponseRequest =
+        call.input_null_templates(&["responseTemplates"])?;
     check_template_keys(input.response_templates.as_ref())?;
     if let Some(p) = &input.selection_pattern {
         if regex::Regex::new(p).is_err() {
@@ -352,14 +365,18 @@ pub(crate) async fn put_response(cp: &ControlPlane, call: &Call) -> Outcome {
                 .insert(status.clone(), r.clone());
             Ok(r)
         })
-        .await?;
+        .await
+        .map_err(ControlPlane::as_resource_error)?;
     Reply::json(render_response(&r)?)
 }
 
 pub(crate) async fn get_response(cp: &ControlPlane, call: &Call) -> Outcome {
     let status = call.param("status_code");
     check_status_code(status).map_err(|e| ApiError::validation(&[e]))?;
-    let (doc, _) = cp.load_api(call.param("restapi_id")).await?;
+    let (doc, _) = cp
+        .load_api(call.param("restapi_id"))
+        .await
+        .map_err(ControlPlane::as_resource_error)?;
     let m = method(&doc, call.param("resource_id"), call.param("http_method"))?;
     let i = m
         .method_integration
@@ -432,7 +449,8 @@ pub(crate) async fn update_response(cp: &ControlPlane, call: &Call) -> Outcome {
             }
             Ok(r.clone())
         })
-        .await?;
+        .await
+        .map_err(ControlPlane::as_resource_error)?;
     Reply::json(render_response(&r)?)
 }
 
@@ -443,7 +461,15 @@ pub(crate) async fn delete_response(cp: &ControlPlane, call: &Call) -> Outcome {
         call.param("http_method").to_string(),
     );
     cp.update_api(call.param("restapi_id"), |doc| {
-        let i = method_mut(doc, &rid, &hm)?
+        // AWS reports a missing method here as a missing integration.
+        let method = method_mut(doc, &rid, &hm).map_err(|e| {
+            if e.message == "Invalid Method identifier specified" {
+                integration_not_found()
+            } else {
+                e
+            }
+        })?;
+        let i = method
             .method_integration
             .as_mut()
             .ok_or_else(integration_not_found)?;
@@ -459,6 +485,7 @@ pub(crate) async fn delete_response(cp: &ControlPlane, call: &Call) -> Outcome {
         }
         Ok(())
     })
-    .await?;
+    .await
+    .map_err(ControlPlane::as_resource_error)?;
     Reply::empty()
 }

@@ -43,11 +43,15 @@ pub struct Settings {
     pub account_id: String,
 }
 
+/// Called with a commit's revision; resolves once the data plane serves that revision.
+pub type PublishedHook = Arc<dyn Fn(u64) -> portico_store::BoxFuture<'static, ()> + Send + Sync>;
+
 /// The management API service.
 pub struct ControlPlane {
     store: Arc<dyn Store>,
     settings: Settings,
     routes: routes::Routes,
+    published: Option<PublishedHook>,
 }
 
 impl std::fmt::Debug for ControlPlane {
@@ -91,7 +95,27 @@ impl ControlPlane {
             store,
             settings,
             routes: routes::Routes::new(),
+            published: None,
         }
+    }
+
+    /// Makes writes that change what is served (deployments, stages) answer only once the
+    /// data plane serves them, as AWS's do.
+    pub fn with_published_hook(mut self, hook: PublishedHook) -> ControlPlane {
+        self.published = Some(hook);
+        self
+    }
+
+    /// Commits `writes` and waits until the data plane has applied them.
+    pub(crate) async fn commit_live(
+        &self,
+        writes: Vec<portico_store::Write>,
+    ) -> Result<u64, portico_store::StoreError> {
+        let rev = self.store.commit(writes).await?;
+        if let Some(hook) = &self.published {
+            hook(rev).await;
+        }
+        Ok(rev)
     }
 
     /// Answers one management request.

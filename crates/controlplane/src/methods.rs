@@ -86,7 +86,7 @@ pub(crate) async fn put(cp: &ControlPlane, call: &Call) -> Outcome {
         .update_api(call.param("restapi_id"), |doc| {
             resource_mut(doc, &rid)?;
             check_http_method(&http_method)?;
-            let auth = input.authorization_type.clone().unwrap_or_else(|| "NONE".into());
+            let auth = input.authorization_type.clone().unwrap_or_else(|| "NONE".into()).to_ascii_uppercase();
             if !AUTHORIZATION_TYPES.contains(&auth.as_str()) {
                 return Err(ApiError::bad_request(format!(
                     "Invalid authorization type specified: {auth}"
@@ -136,12 +136,16 @@ pub(crate) async fn put(cp: &ControlPlane, call: &Call) -> Outcome {
                 .insert(http_method.clone(), m.clone());
             Ok(m)
         })
-        .await?;
+        .await
+        .map_err(ControlPlane::as_resource_error)?;
     Reply::json(&m)
 }
 
 pub(crate) async fn get(cp: &ControlPlane, call: &Call) -> Outcome {
-    let (doc, _) = cp.load_api(call.param("restapi_id")).await?;
+    let (doc, _) = cp
+        .load_api(call.param("restapi_id"))
+        .await
+        .map_err(ControlPlane::as_resource_error)?;
     Reply::json(method(
         &doc,
         call.param("resource_id"),
@@ -274,7 +278,8 @@ pub(crate) async fn update(cp: &ControlPlane, call: &Call) -> Outcome {
             }
             Ok(method(doc, &rid, &hm)?.clone())
         })
-        .await?;
+        .await
+        .map_err(ControlPlane::as_resource_error)?;
     Reply::json(&m)
 }
 
@@ -290,7 +295,8 @@ pub(crate) async fn delete(cp: &ControlPlane, call: &Call) -> Outcome {
         }
         Ok(())
     })
-    .await?;
+    .await
+    .map_err(ControlPlane::as_resource_error)?;
     Reply::empty()
 }
 
@@ -325,20 +331,24 @@ pub(crate) async fn put_response(cp: &ControlPlane, call: &Call) -> Outcome {
             let m = method_mut(doc, &rid, &hm)?;
             let mr = v1::MethodResponse {
                 status_code: Some(status.clone()),
-                response_parameters: input.response_parameters.clone().filter(|p| !p.is_empty()),
-                response_models: input.response_models.clone().filter(|p| !p.is_empty()),
+                response_parameters: input.response_parameters.clone(),
+                response_models: input.response_models.clone(),
             };
             m.method_responses
                 .get_or_insert_with(IndexMap::new)
                 .insert(status.clone(), mr.clone());
             Ok(mr)
         })
-        .await?;
+        .await
+        .map_err(ControlPlane::as_resource_error)?;
     Reply::json(&mr)
 }
 
 pub(crate) async fn get_response(cp: &ControlPlane, call: &Call) -> Outcome {
-    let (doc, _) = cp.load_api(call.param("restapi_id")).await?;
+    let (doc, _) = cp
+        .load_api(call.param("restapi_id"))
+        .await
+        .map_err(ControlPlane::as_resource_error)?;
     let m = method(&doc, call.param("resource_id"), call.param("http_method"))?;
     let mr = m
         .method_responses
@@ -388,6 +398,16 @@ pub(crate) async fn update_response(cp: &ControlPlane, call: &Call) -> Outcome {
             for p in &patches {
                 let seg: Vec<&str> = p.segments.iter().map(String::as_str).collect();
                 match (seg.as_slice(), p.op) {
+                    (["responseParameters", name], PatchOp::Replace)
+                        if !mr.response_parameters.as_ref().is_some_and(|r| r.contains_key(*name)) =>
+                    {
+                        return Err(ApiError::not_found("Invalid parameter name specified"));
+                    }
+                    (["responseModels", ct], PatchOp::Replace)
+                        if !mr.response_models.as_ref().is_some_and(|r| r.contains_key(*ct)) =>
+                    {
+                        return Err(ApiError::not_found("Content-Type specified was not found"));
+                    }
                     (["responseParameters", name], PatchOp::Add | PatchOp::Replace) => {
                         if !name.starts_with("method.response.header.") {
                             return Err(ApiError::bad_request(format!(
@@ -426,7 +446,8 @@ pub(crate) async fn update_response(cp: &ControlPlane, call: &Call) -> Outcome {
             }
             Ok(mr.clone())
         })
-        .await?;
+        .await
+        .map_err(ControlPlane::as_resource_error)?;
     Reply::json(&mr)
 }
 
@@ -447,6 +468,7 @@ pub(crate) async fn delete_response(cp: &ControlPlane, call: &Call) -> Outcome {
         }
         Ok(())
     })
-    .await?;
+    .await
+    .map_err(ControlPlane::as_resource_error)?;
     Reply::empty()
 }

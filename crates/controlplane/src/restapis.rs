@@ -85,6 +85,20 @@ fn endpoint_configuration(
 
 pub(crate) async fn create(cp: &ControlPlane, call: &Call) -> Outcome {
     let raw = call.raw_json();
+    let input: v1::CreateRestApiRequest = call.input()?;
+    // Shape constraints (ValidationException) are reported before any other rule.
+    let endpoint = endpoint_configuration(&raw, input.endpoint_configuration.clone());
+    if let Err(e) = &endpoint {
+        if e.code == "ValidationException" {
+            return Err(e.clone());
+        }
+    }
+    if input.description.as_deref() == Some("") {
+        return Err(ApiError::bad_request(
+            "Description cannot be an empty string",
+        ));
+    }
+    let endpoint = endpoint?;
     if let Some(c) = raw.get("minimumCompressionSize") {
         match c.as_i64() {
             Some(n) if (0..=MAX_COMPRESSION).contains(&n) => {}
@@ -92,7 +106,6 @@ pub(crate) async fn create(cp: &ControlPlane, call: &Call) -> Outcome {
             _ => return Err(compression_error()),
         }
     }
-    let input: v1::CreateRestApiRequest = call.input()?;
     let name = input.name.clone().unwrap_or_default();
     if name.is_empty() {
         return Err(ApiError::bad_request(
@@ -111,7 +124,6 @@ pub(crate) async fn create(cp: &ControlPlane, call: &Call) -> Outcome {
             )]));
         }
     }
-    let endpoint = endpoint_configuration(&raw, input.endpoint_configuration.clone())?;
     let id = ids::rest_api_id();
     let mut doc = match input.clone_from.as_deref() {
         Some(src) => {
@@ -152,13 +164,12 @@ pub(crate) async fn create(cp: &ControlPlane, call: &Call) -> Outcome {
         root_resource_id: Some(root_id),
         ..Default::default()
     };
-    cp.store
-        .commit(vec![Write::Put {
-            key: Key::new(Kind::RestApi, "", &id),
-            body: to_json(&doc)?,
-            expect: Expect::Absent,
-        }])
-        .await?;
+    cp.commit_live(vec![Write::Put {
+        key: Key::new(Kind::RestApi, "", &id),
+        body: to_json(&doc)?,
+        expect: Expect::Absent,
+    }])
+    .await?;
     Reply::json(&doc.api)
 }
 
@@ -237,9 +248,9 @@ pub(crate) async fn update(cp: &ControlPlane, call: &Call) -> Outcome {
                             PatchOp::Remove => list.retain(|m| m != media),
                             PatchOp::Replace => {
                                 let v = patching::value(p)?;
-                                match list.iter_mut().find(|m| m == media) {
-                                    Some(m) => *m = v,
-                                    None => list.push(v),
+                                list.retain(|m| m != media);
+                                if !list.contains(&v) {
+                                    list.push(v);
                                 }
                             }
                             _ => return Err(invalid_path(p)),
@@ -273,13 +284,18 @@ pub(crate) async fn update(cp: &ControlPlane, call: &Call) -> Outcome {
                                 "ipAddressType must be either ipv4 or dualstack.",
                             ));
                         }
-                        api.endpoint_configuration.get_or_insert_with(Default::default).ip_address_type =
-                            Some(v);
+                        let cfg = api.endpoint_configuration.get_or_insert_with(Default::default);
+                        let private =
+                            cfg.types.as_ref().is_some_and(|t| t.iter().any(|t| t == "PRIVATE"));
+                        if private && v != "dualstack" {
+                            return Err(ApiError::bad_request(
+                                "Only dualstack ipAddressType is supported for Private APIs.",
+                            ));
+                        }
+                        cfg.ip_address_type = Some(v);
                     }
                     (["endpointConfiguration", "ipAddressType"], _) => {
-                        return Err(ApiError::bad_request(
-                            "Invalid patch operation specified. Must be 'add'|'remove'|'replace'",
-                        ));
+                        return Err(patching::replace_only());
                     }
                     _ => return Err(invalid_path(p)),
                 }
@@ -296,21 +312,20 @@ pub(crate) async fn update(cp: &ControlPlane, call: &Call) -> Outcome {
 pub(crate) async fn delete(cp: &ControlPlane, call: &Call) -> Outcome {
     let id = call.param("restapi_id");
     let (_, rev) = cp.load_api(id).await?;
-    cp.store
-        .commit(vec![
-            Write::Delete {
-                key: Key::new(Kind::RestApi, "", id),
-                expect: Expect::Revision(rev),
-            },
-            Write::DeleteScope {
-                kind: Kind::Stage,
-                scope: id.to_string(),
-            },
-            Write::DeleteScope {
-                kind: Kind::Deployment,
-                scope: id.to_string(),
-            },
-        ])
-        .await?;
+    cp.commit_live(vec![
+        Write::Delete {
+            key: Key::new(Kind::RestApi, "", id),
+            expect: Expect::Revision(rev),
+        },
+        Write::DeleteScope {
+            kind: Kind::Stage,
+            scope: id.to_string(),
+        },
+        Write::DeleteScope {
+            kind: Kind::Deployment,
+            scope: id.to_string(),
+        },
+    ])
+    .await?;
     Reply::empty()
 }

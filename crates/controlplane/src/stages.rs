@@ -87,7 +87,11 @@ fn patch_method_setting(stage: &mut v1::Stage, p: &Patch) -> Result<(), ApiError
     if !patching::sets(p) && p.op != PatchOp::Remove {
         return Err(invalid_setting_path(p));
     }
-    let s = settings.entry(key).or_insert_with(default_method_setting);
+    let inherited = settings
+        .get("*/*")
+        .cloned()
+        .unwrap_or_else(default_method_setting);
+    let s = settings.entry(key).or_insert(inherited);
     let path: Vec<&str> = rest.iter().map(String::as_str).collect();
     match path.as_slice() {
         ["metrics", "enabled"] => s.metrics_enabled = Some(patching::bool_value(p)),
@@ -126,17 +130,10 @@ fn patch_access_log(stage: &mut v1::Stage, p: &Patch) -> Result<(), ApiError> {
     let field = p.segments.get(1).map(String::as_str);
     match p.op {
         PatchOp::Remove => {
-            let Some(cfg) = stage.access_log_settings.as_mut() else {
+            if stage.access_log_settings.is_none() || field.is_some() {
                 return Err(cannot_remove(&p.path[1..]));
-            };
-            match field {
-                None => stage.access_log_settings = None,
-                Some("destinationArn") if cfg.destination_arn.is_some() => {
-                    stage.access_log_settings = None
-                }
-                Some("format") if cfg.format.is_some() => cfg.format = None,
-                _ => return Err(cannot_remove(&p.path[1..])),
             }
+            stage.access_log_settings = None;
         }
         PatchOp::Add | PatchOp::Replace => {
             let v = p.value.clone().unwrap_or_default();
@@ -344,7 +341,7 @@ pub(crate) async fn create(cp: &ControlPlane, call: &Call) -> Outcome {
         body: to_json(&stage)?,
         expect: Expect::Absent,
     };
-    cp.store.commit(vec![write]).await.map_err(|e| match e {
+    cp.commit_live(vec![write]).await.map_err(|e| match e {
         portico_store::StoreError::Conflict(_) => ApiError::conflict("Stage already exists"),
         other => other.into(),
     })?;
@@ -399,7 +396,7 @@ pub(crate) async fn update(cp: &ControlPlane, call: &Call) -> Outcome {
             body: to_json(&stage)?,
             expect: Expect::Revision(rev),
         };
-        match cp.store.commit(vec![write]).await {
+        match cp.commit_live(vec![write]).await {
             Ok(_) => return Reply::json(&stage),
             Err(portico_store::StoreError::Conflict(_)) => continue,
             Err(e) => return Err(e.into()),
@@ -415,11 +412,10 @@ pub(crate) async fn delete(cp: &ControlPlane, call: &Call) -> Outcome {
     cp.load_api(api_id).await?;
     let name = call.param("stage_name");
     cp.load_stage(api_id, name).await?.ok_or_else(not_found)?;
-    cp.store
-        .commit(vec![Write::Delete {
-            key: Key::new(Kind::Stage, api_id, name),
-            expect: Expect::Any,
-        }])
-        .await?;
+    cp.commit_live(vec![Write::Delete {
+        key: Key::new(Kind::Stage, api_id, name),
+        expect: Expect::Any,
+    }])
+    .await?;
     Reply::empty()
 }

@@ -17,6 +17,15 @@ impl ControlPlane {
         ))
     }
 
+    /// For operations under a resource, AWS reports an unknown API as an unknown resource.
+    pub(crate) fn as_resource_error(e: ApiError) -> ApiError {
+        if e.status == 404 && e.message.starts_with("Invalid API identifier specified") {
+            ApiError::not_found("Invalid Resource identifier specified")
+        } else {
+            e
+        }
+    }
+
     pub(crate) async fn load_api(&self, api_id: &str) -> Result<(RestApiDocument, u64), ApiError> {
         let rec = self
             .store

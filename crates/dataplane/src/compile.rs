@@ -183,6 +183,13 @@ fn request_plan(i: &v1::Integration) -> Result<RequestPlan, CompileError> {
         let t = ParamTarget::parse(target).ok_or_else(|| {
             CompileError(format!("invalid integration request parameter {target}"))
         })?;
+        if let ParamTarget::Header(h) | ParamTarget::MultiHeader(h) = &t {
+            if h.eq_ignore_ascii_case("content-length")
+                || h.eq_ignore_ascii_case("transfer-encoding")
+            {
+                return Err(CompileError(format!("{target} cannot be mapped")));
+            }
+        }
         let s = ParamSource::parse(source)
             .ok_or_else(|| CompileError(format!("invalid mapping expression {source}")))?;
         parameters.push((t, s));

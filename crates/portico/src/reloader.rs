@@ -72,32 +72,21 @@ async fn reload_all(store: &dyn Store, runtime: &RuntimeHandle) -> Result<(), St
     Ok(())
 }
 
-/// Loads everything, then follows the change feed until the feed closes.
+/// Loads everything, then follows the change feed until the feed closes. `applied` carries the
+/// revision of the last change the runtime reflects.
 pub(crate) async fn run(
     store: Arc<dyn Store>,
     runtime: Arc<RuntimeHandle>,
+    applied: tokio::sync::watch::Sender<u64>,
 ) -> Result<(), StoreError> {
     let mut feed = store.subscribe();
     reload_all(store.as_ref(), &runtime).await?;
     loop {
         match feed.recv().await {
             Ok(change) => {
-                let api_id = match change.key.kind {
-                    Kind::RestApi => {
-                        // Edits to an API are not live until deployed; only its existence matters.
-                        let known = runtime.load().apis.contains_key(&change.key.id);
-                        if known != change.deleted {
-                            continue;
-                        }
-                        change.key.id
-                    }
-                    Kind::Stage | Kind::Deployment => change.key.scope,
-                    _ => continue,
-                };
-                match compile_api(store.as_ref(), &api_id).await {
-                    Ok(api) => runtime.swap(&api_id, api),
-                    Err(e) => tracing::error!(api_id, error = %e, "recompile failed"),
-                }
+                let revision = change.revision;
+                apply(store.as_ref(), &runtime, change).await;
+                applied.send_replace(revision);
             }
             Err(RecvError::Lagged(n)) => {
                 tracing::warn!(missed = n, "change feed lagged; recompiling everything");
@@ -105,5 +94,25 @@ pub(crate) async fn run(
             }
             Err(RecvError::Closed) => return Ok(()),
         }
+    }
+}
+
+/// Recompiles the API one change concerns.
+async fn apply(store: &dyn Store, runtime: &RuntimeHandle, change: portico_store::Change) {
+    let api_id = match change.key.kind {
+        Kind::RestApi => {
+            // Edits to an API are not live until deployed; only its existence matters here.
+            let known = runtime.load().apis.contains_key(&change.key.id);
+            if known != change.deleted {
+                return;
+            }
+            change.key.id
+        }
+        Kind::Stage | Kind::Deployment => change.key.scope,
+        _ => return,
+    };
+    match compile_api(store, &api_id).await {
+        Ok(api) => runtime.swap(&api_id, api),
+        Err(e) => tracing::error!(api_id, error = %e, "recompile failed"),
     }
 }

@@ -17,6 +17,9 @@ use crate::reloader;
 /// How long in-flight requests get to finish after SIGINT/SIGTERM.
 const DRAIN: Duration = Duration::from_secs(10);
 
+/// The longest a deployment or stage write waits for the data plane to serve it.
+const PUBLISH_WAIT: Duration = Duration::from_secs(5);
+
 fn init_logging(level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_new(level)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
@@ -71,16 +74,27 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
             region: cfg.region.clone(),
         },
     ));
-    let control = Arc::new(ControlPlane::new(
-        store.clone(),
-        portico_controlplane::Settings {
-            region: cfg.region.clone(),
-            account_id: cfg.account_id.clone(),
-        },
-    ));
-
-    // Compile what is deployed before accepting traffic, then follow the change feed.
-    let reload = tokio::spawn(reloader::run(store.clone(), runtime.clone()));
+    // Compile what is deployed before accepting traffic, then follow the change feed; writes
+    // that change what is served answer once the runtime reflects them.
+    let (applied_tx, applied_rx) = watch::channel(0u64);
+    let reload = tokio::spawn(reloader::run(store.clone(), runtime.clone(), applied_tx));
+    let published: portico_controlplane::PublishedHook = Arc::new(move |rev| {
+        let mut rx = applied_rx.clone();
+        Box::pin(async move {
+            let wait = rx.wait_for(|&applied| applied >= rev);
+            let _ = tokio::time::timeout(PUBLISH_WAIT, wait).await;
+        })
+    });
+    let control = Arc::new(
+        ControlPlane::new(
+            store.clone(),
+            portico_controlplane::Settings {
+                region: cfg.region.clone(),
+                account_id: cfg.account_id.clone(),
+            },
+        )
+        .with_published_hook(published),
+    );
     while runtime.load().apis.is_empty() && !reload.is_finished() {
         let empty = store
             .list(portico_store::Kind::RestApi, Some(""))

@@ -28,8 +28,9 @@ const PATH_VALUE: &AsciiSet = &CONTROLS
     .add(b'%');
 const QUERY_VALUE: &AsciiSet = &PATH_VALUE.add(b'&').add(b'=').add(b'+').add(b'/');
 
-/// Headers that belong to one hop and are never forwarded.
-fn hop_by_hop(name: &HeaderName) -> bool {
+/// Client headers AWS does not forward to an HTTP_PROXY integration (recorded against AWS:
+/// `test_apigateway_header_remapping_http[HTTP_PROXY]`), plus the hop-by-hop set.
+fn dropped_on_forward(name: &HeaderName) -> bool {
     matches!(
         name.as_str(),
         "connection"
@@ -42,7 +43,67 @@ fn hop_by_hop(name: &HeaderName) -> bool {
             | "upgrade"
             | "host"
             | "content-length"
+            | "content-md5"
+            | "expect"
+            | "max-forwards"
+            | "server"
+            | "via"
+            | "www-authenticate"
     )
+}
+
+/// Headers named by the client's `Connection` header (RFC 9110 §7.6.1): hop-by-hop too.
+fn connection_listed(headers: &http::HeaderMap) -> Vec<String> {
+    headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim().to_ascii_lowercase())
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
+/// Upstream response headers AWS renames to `x-amzn-Remapped-{Name}` (recorded).
+pub(crate) fn remapped_name(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "authorization" => "x-amzn-remapped-authorization",
+        "connection" => "x-amzn-remapped-connection",
+        "content-length" => "x-amzn-remapped-content-length",
+        "content-md5" => "x-amzn-remapped-content-md5",
+        "date" => "x-amzn-remapped-date",
+        "expect" => "x-amzn-remapped-expect",
+        "host" => "x-amzn-remapped-host",
+        "max-forwards" => "x-amzn-remapped-max-forwards",
+        "proxy-authenticate" => "x-amzn-remapped-proxy-authenticate",
+        "server" => "x-amzn-remapped-server",
+        "trailer" => "x-amzn-remapped-trailer",
+        "upgrade" => "x-amzn-remapped-upgrade",
+        "user-agent" => "x-amzn-remapped-user-agent",
+        "www-authenticate" => "x-amzn-remapped-www-authenticate",
+        _ => return None,
+    })
+}
+
+/// `X-Amzn-Trace-Id` as AWS adds it to integration requests.
+fn trace_id(request_time_ms: i64) -> String {
+    use std::fmt::Write as _;
+    let mut s = format!("Root=1-{:08x}-", (request_time_ms / 1000) as u32);
+    let bytes: [u8; 12] = rand::random();
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+/// Headers AWS adds to every HTTP(_PROXY) integration request.
+fn add_gateway_headers(h: &mut http::HeaderMap, inv: &Invocation) {
+    if let Ok(v) = HeaderValue::from_str(&inv.stage.api_id) {
+        h.insert("x-amzn-apigateway-api-id", v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&trace_id(inv.request_time_ms)) {
+        h.insert("x-amzn-trace-id", v);
+    }
 }
 
 /// The integration URL: placeholders from mapped path parameters, else from the method's
@@ -125,12 +186,14 @@ pub(crate) async fn invoke_proxy(
     let method = plan.method.clone().unwrap_or_else(|| inv.method.clone());
     let mut builder = Request::builder().method(method).uri(&url);
     if let Some(h) = builder.headers_mut() {
-        h.reserve(inv.headers.len() + 2);
+        h.reserve(inv.headers.len() + 4);
+        let listed = connection_listed(&inv.headers);
         for (name, value) in &inv.headers {
-            if !hop_by_hop(name) {
+            if !dropped_on_forward(name) && !listed.iter().any(|l| l == name.as_str()) {
                 h.append(name.clone(), value.clone());
             }
         }
+        add_gateway_headers(h, inv);
         let xff = match inv
             .headers
             .get("x-forwarded-for")
@@ -159,9 +222,28 @@ pub(crate) async fn invoke_proxy(
     let mut out = Response::new(Full::new(body));
     *out.status_mut() = parts.status;
     let headers = out.headers_mut();
+    let mut last = None;
     for (name, value) in parts.headers {
-        if let Some(name) = name.filter(|n| !hop_by_hop(n)) {
-            headers.append(name, value);
+        let name = match name {
+            Some(n) => {
+                last = Some(n.clone());
+                n
+            }
+            None => match &last {
+                Some(n) => n.clone(),
+                None => continue,
+            },
+        };
+        match name.as_str() {
+            "transfer-encoding" | "keep-alive" => {}
+            n => match remapped_name(n) {
+                Some(r) => {
+                    headers.append(HeaderName::from_static(r), value);
+                }
+                None => {
+                    headers.append(name, value);
+                }
+            },
         }
     }
     Ok(out)
@@ -181,6 +263,13 @@ pub(crate) async fn invoke(
     let url = build_url(plan, inv, &mapped, None);
     let method = plan.method.clone().unwrap_or_else(|| inv.method.clone());
     let mut builder = Request::builder().method(method).uri(&url);
+    if let Some(h) = builder.headers_mut() {
+        h.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+        if let Ok(v) = HeaderValue::from_str(&format!("AmazonAPIGateway_{}", inv.stage.api_id)) {
+            h.insert(header::USER_AGENT, v);
+        }
+        add_gateway_headers(h, inv);
+    }
     if !body.is_empty() {
         set_header(&mut builder, header::CONTENT_TYPE.as_str(), &content_type);
     }

@@ -37,14 +37,19 @@ pub(crate) fn invoke(
     )
 }
 
-/// `statusCode` of the rendered request template (`{"statusCode": 200}`).
+/// `statusCode` of the rendered request template (`{"statusCode": 200}`). AWS reads it
+/// leniently (unquoted names such as CDK's `{statusCode: 200}` work), so this scans for the
+/// field instead of requiring strict JSON.
 fn status_of(body: &[u8]) -> Option<u16> {
-    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
-    match v.get("statusCode")? {
-        serde_json::Value::Number(n) => n.as_u64().and_then(|n| u16::try_from(n).ok()),
-        serde_json::Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
+    let text = std::str::from_utf8(body).ok()?;
+    let at = text.find("statusCode")?;
+    let rest =
+        text[at + "statusCode".len()..].trim_start_matches(['"', '\'', ' ', '\t', '\r', '\n']);
+    let rest = rest
+        .strip_prefix(':')?
+        .trim_start_matches([' ', '\t', '\r', '\n', '"', '\'']);
+    let digits: &str = &rest[..rest.bytes().take_while(u8::is_ascii_digit).count()];
+    digits.parse().ok()
 }
 
 #[cfg(test)]
@@ -54,5 +59,7 @@ mod tests {
         assert_eq!(super::status_of(br#"{"statusCode": 404}"#), Some(404));
         assert_eq!(super::status_of(br#"{"statusCode": "201"}"#), Some(201));
         assert_eq!(super::status_of(b"nope"), None);
+        assert_eq!(super::status_of(b"{statusCode: 200}"), Some(200));
+        assert_eq!(super::status_of(b"{ 'statusCode' : '302' }"), Some(302));
     }
 }

@@ -53,11 +53,17 @@ pub(crate) fn map(
             ParamSource::IntegrationBody => Some(String::from_utf8_lossy(&out.body).into_owned()),
             other => inv.source_value(other),
         };
-        let (Some(value), Ok(name)) = (value, HeaderName::try_from(name.as_str())) else {
-            continue;
+        let Some(value) = value else { continue };
+        let lower = name.to_ascii_lowercase();
+        let target = match super::http_integration::remapped_name(&lower) {
+            Some(r) => HeaderName::from_static(r),
+            None => match HeaderName::try_from(lower.as_str()) {
+                Ok(n) => n,
+                Err(_) => continue,
+            },
         };
         if let Ok(v) = HeaderValue::from_str(&value) {
-            headers.insert(name, v);
+            headers.insert(target, v);
         }
     }
     Ok(resp)
