@@ -31,11 +31,18 @@ fn init_logging(level: &str) {
 
 pub(crate) fn run(cfg: Config) -> anyhow::Result<()> {
     init_logging(&cfg.log_level);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(cfg.workers)
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    // One worker: a current-thread runtime (no work-stealing machinery, as nginx's one worker).
+    let rt = if cfg.workers == 1 {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(cfg.workers)
+            .enable_all()
+            .build()
+    }
+    .context("starting the async runtime")?;
     rt.block_on(serve(cfg))
 }
 

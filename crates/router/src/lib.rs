@@ -8,6 +8,8 @@
 //! Architecture invariant: pure. No IO, no async, no allocation per request beyond the
 //! captured parameters.
 
+use std::borrow::Cow;
+
 /// One path segment of a resource template.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Segment {
@@ -133,7 +135,7 @@ impl<T> Router<T> {
     /// Finds the most specific resource for `path` (without the stage) whose value `accept`s
     /// the request (e.g. has the HTTP method or `ANY`).
     pub fn find(&self, path: &str, accept: impl Fn(&T) -> bool) -> Option<Match<'_, T>> {
-        let segments: Vec<String> = split_path(path).map(percent_decode).collect();
+        let segments: Vec<Cow<'_, str>> = split_path(path).map(decode_segment).collect();
         let mut params = Vec::new();
         let value = find_in(&self.root, &segments, &accept, &mut params)?;
         Some(Match { value, params })
@@ -149,20 +151,24 @@ fn split_path(path: &str) -> impl Iterator<Item = &str> {
 
 fn find_in<'r, T>(
     node: &'r Node<T>,
-    rest: &[String],
+    rest: &[Cow<'_, str>],
     accept: &impl Fn(&T) -> bool,
     params: &mut Vec<(String, String)>,
 ) -> Option<&'r T> {
     let Some((head, tail)) = rest.split_first() else {
         return node.value.as_ref().filter(|v| accept(v));
     };
-    if let Some((_, child)) = node.statics.iter().find(|(k, _)| k == head) {
+    if let Some((_, child)) = node
+        .statics
+        .iter()
+        .find(|(k, _)| k.as_str() == head.as_ref())
+    {
         if let Some(v) = find_in(child, tail, accept, params) {
             return Some(v);
         }
     }
     if let Some((name, child)) = &node.param {
-        params.push((name.clone(), head.clone()));
+        params.push((name.clone(), head.to_string()));
         if let Some(v) = find_in(child, tail, accept, params) {
             return Some(v);
         }
@@ -175,6 +181,14 @@ fn find_in<'r, T>(
         }
     }
     None
+}
+
+fn decode_segment(s: &str) -> Cow<'_, str> {
+    if s.contains('%') {
+        Cow::Owned(percent_decode(s))
+    } else {
+        Cow::Borrowed(s)
+    }
 }
 
 /// Decodes `%XX` escapes; invalid escapes and invalid UTF-8 are kept as they came.

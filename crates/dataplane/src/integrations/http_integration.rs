@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 use http::header::{self, HeaderName, HeaderValue};
-use http::{Request, Response, StatusCode};
+use http::{Response, StatusCode};
 use http_body_util::Full;
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 
@@ -12,7 +12,7 @@ use crate::compile::{HttpPlan, RequestPlan, ResponsePlan, UriPart};
 use crate::gateway_response::{GatewayError, ResponseType};
 use crate::invocation::Invocation;
 use crate::server::DataPlane;
-use crate::upstream::UpstreamError;
+use crate::upstream::{Outbound, UpstreamError};
 
 /// Characters escaped when a parameter is put into a URL path (`/` kept for `{proxy+}`).
 const PATH_VALUE: &AsciiSet = &CONTROLS
@@ -166,11 +166,9 @@ fn upstream_error(e: UpstreamError) -> GatewayError {
     }
 }
 
-fn set_header(req: &mut http::request::Builder, name: &str, value: &str) {
+fn set_header(h: &mut http::HeaderMap, name: &str, value: &str) {
     if let (Ok(n), Ok(v)) = (HeaderName::try_from(name), HeaderValue::from_str(value)) {
-        if let Some(h) = req.headers_mut() {
-            h.insert(n, v);
-        }
+        h.insert(n, v);
     }
 }
 
@@ -184,16 +182,15 @@ pub(crate) async fn invoke_proxy(
     let mapped = request::parameters(inv, req_plan);
     let url = build_url(plan, inv, &mapped, inv.raw_query.as_deref());
     let method = plan.method.clone().unwrap_or_else(|| inv.method.clone());
-    let mut builder = Request::builder().method(method).uri(&url);
-    if let Some(h) = builder.headers_mut() {
-        h.reserve(inv.headers.len() + 4);
+    let mut h = http::HeaderMap::with_capacity(inv.headers.len() + 4);
+    {
         let listed = connection_listed(&inv.headers);
         for (name, value) in &inv.headers {
             if !dropped_on_forward(name) && !listed.iter().any(|l| l == name.as_str()) {
                 h.append(name.clone(), value.clone());
             }
         }
-        add_gateway_headers(h, inv);
+        add_gateway_headers(&mut h, inv);
         let xff = match inv
             .headers
             .get("x-forwarded-for")
@@ -207,12 +204,14 @@ pub(crate) async fn invoke_proxy(
         }
     }
     for (k, v) in &mapped.headers {
-        set_header(&mut builder, k, v);
+        set_header(&mut h, k, v);
     }
-    let req = builder.body(Full::new(inv.body.clone())).map_err(|e| {
-        GatewayError::new(ResponseType::ApiConfigurationError)
-            .because(format!("invalid integration request to {url}: {e}"))
-    })?;
+    let req = Outbound {
+        method,
+        url,
+        headers: h,
+        body: inv.body.clone(),
+    };
     let resp = dp
         .upstream
         .send(req, plan.timeout)
@@ -262,24 +261,24 @@ pub(crate) async fn invoke(
     let mapped = request::parameters(inv, req_plan);
     let url = build_url(plan, inv, &mapped, None);
     let method = plan.method.clone().unwrap_or_else(|| inv.method.clone());
-    let mut builder = Request::builder().method(method).uri(&url);
-    if let Some(h) = builder.headers_mut() {
-        h.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
-        if let Ok(v) = HeaderValue::from_str(&format!("AmazonAPIGateway_{}", inv.stage.api_id)) {
-            h.insert(header::USER_AGENT, v);
-        }
-        add_gateway_headers(h, inv);
+    let mut h = http::HeaderMap::with_capacity(8 + mapped.headers.len());
+    h.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+    if let Ok(v) = HeaderValue::from_str(&format!("AmazonAPIGateway_{}", inv.stage.api_id)) {
+        h.insert(header::USER_AGENT, v);
     }
+    add_gateway_headers(&mut h, inv);
     if !body.is_empty() {
-        set_header(&mut builder, header::CONTENT_TYPE.as_str(), &content_type);
+        set_header(&mut h, header::CONTENT_TYPE.as_str(), &content_type);
     }
     for (k, v) in &mapped.headers {
-        set_header(&mut builder, k, v);
+        set_header(&mut h, k, v);
     }
-    let req = builder.body(Full::new(body)).map_err(|e| {
-        GatewayError::new(ResponseType::ApiConfigurationError)
-            .because(format!("invalid integration request to {url}: {e}"))
-    })?;
+    let req = Outbound {
+        method,
+        url,
+        headers: h,
+        body,
+    };
     let resp = dp
         .upstream
         .send(req, plan.timeout)
