@@ -336,12 +336,12 @@ pub(crate) async fn put_response(cp: &ControlPlane, call: &Call) -> Outcome {
     let input: v1::PutIntegrationResponseRequest =
         call.input_null_templates(&["responseTemplates"])?;
     check_template_keys(input.response_templates.as_ref())?;
-    if let Some(p) = &input.selection_pattern {
-        if regex::Regex::new(p).is_err() {
-            return Err(ApiError::bad_request(format!(
-                "Invalid selection pattern specified: {p}"
-            )));
-        }
+    if let Some(p) = &input.selection_pattern
+        && regex::Regex::new(p).is_err()
+    {
+        return Err(ApiError::bad_request(format!(
+            "Invalid selection pattern specified: {p}"
+        )));
     }
     let (rid, hm) = (
         call.param("resource_id").to_string(),

@@ -14,8 +14,10 @@ mod deployments;
 mod error;
 mod integrations;
 mod methods;
+mod models;
 mod pagination;
 mod patching;
+mod request_validators;
 mod resources;
 mod restapis;
 mod routes;
@@ -177,6 +179,16 @@ impl ControlPlane {
             Op::GetIntegrationResponse => integrations::get_response(self, call).await,
             Op::UpdateIntegrationResponse => integrations::update_response(self, call).await,
             Op::DeleteIntegrationResponse => integrations::delete_response(self, call).await,
+            Op::CreateModel => models::create(self, call).await,
+            Op::GetModel => models::get(self, call).await,
+            Op::GetModels => models::list(self, call).await,
+            Op::UpdateModel => models::update(self, call).await,
+            Op::DeleteModel => models::delete(self, call).await,
+            Op::CreateRequestValidator => request_validators::create(self, call).await,
+            Op::GetRequestValidator => request_validators::get(self, call).await,
+            Op::GetRequestValidators => request_validators::list(self, call).await,
+            Op::UpdateRequestValidator => request_validators::update(self, call).await,
+            Op::DeleteRequestValidator => request_validators::delete(self, call).await,
             Op::CreateDeployment => deployments::create(self, call).await,
             Op::GetDeployment => deployments::get(self, call).await,
             Op::GetDeployments => deployments::list(self, call).await,

@@ -34,10 +34,10 @@ fn request_parameter_name(key: &str) -> Result<&str, ApiError> {
         "multivaluequerystring",
         "multivalueheader",
     ] {
-        if let Some(name) = key.strip_prefix(&format!("method.request.{loc}.")) {
-            if !name.is_empty() {
-                return Ok(name);
-            }
+        if let Some(name) = key.strip_prefix(&format!("method.request.{loc}."))
+            && !name.is_empty()
+        {
+            return Ok(name);
         }
     }
     Err(ApiError::bad_request(format!(
@@ -99,16 +99,15 @@ pub(crate) async fn put(cp: &ControlPlane, call: &Call) -> Outcome {
                     "Invalid authorizer ID specified. Setting the authorization type to CUSTOM or COGNITO_USER_POOLS requires a valid authorizer.",
                 ));
             }
-            if let Some(v) = &input.request_validator_id {
-                if !doc.request_validators.contains_key(v) {
+            if let Some(v) = &input.request_validator_id
+                && !doc.request_validators.contains_key(v) {
                     return Err(ApiError::bad_request(
                         "Invalid Request Validator identifier specified",
                     ));
                 }
-            }
             if let Some(models) = &input.request_models {
                 for name in models.values() {
-                    if !doc.models.contains_key(name) && name != "Empty" && name != "Error" {
+                    if !doc.models.contains_key(name) {
                         return Err(ApiError::bad_request(format!(
                             "Invalid model identifier specified: {name}"
                         )));
@@ -209,13 +208,12 @@ pub(crate) async fn update(cp: &ControlPlane, call: &Call) -> Outcome {
                             "operationName" => m.operation_name = p.value.clone(),
                             _ => {
                                 let v = p.value.clone().filter(|v| !v.is_empty());
-                                if let Some(v) = &v {
-                                    if !validators.contains_key(v) {
+                                if let Some(v) = &v
+                                    && !validators.contains_key(v) {
                                         return Err(ApiError::bad_request(
                                             "Invalid Request Validator identifier specified",
                                         ));
                                     }
-                                }
                                 m.request_validator_id = v;
                             }
                         }
@@ -240,7 +238,7 @@ pub(crate) async fn update(cp: &ControlPlane, call: &Call) -> Outcome {
                     ["requestModels", ct] => match p.op {
                         PatchOp::Add | PatchOp::Replace => {
                             let v = patching::value(p)?;
-                            if !models.contains_key(&v) && v != "Empty" && v != "Error" {
+                            if !models.contains_key(&v) {
                                 return Err(ApiError::bad_request(format!(
                                     "Invalid model identifier specified: {v}"
                                 )));

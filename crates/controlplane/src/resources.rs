@@ -70,11 +70,9 @@ fn check_placement(
 /// The resource as a response: methods embedded in full or summarised.
 pub(crate) fn render(r: &v1::Resource, embed_methods: bool) -> Result<Value, ApiError> {
     let mut r = r.clone();
-    if !embed_methods {
-        if let Some(methods) = r.resource_methods.as_mut() {
-            for m in methods.values_mut() {
-                *m = v1::Method::default();
-            }
+    if !embed_methods && let Some(methods) = r.resource_methods.as_mut() {
+        for m in methods.values_mut() {
+            *m = v1::Method::default();
         }
     }
     if r.resource_methods.as_ref().is_some_and(|m| m.is_empty()) {

@@ -88,10 +88,10 @@ pub(crate) async fn create(cp: &ControlPlane, call: &Call) -> Outcome {
     let input: v1::CreateRestApiRequest = call.input()?;
     // Shape constraints (ValidationException) are reported before any other rule.
     let endpoint = endpoint_configuration(&raw, input.endpoint_configuration.clone());
-    if let Err(e) = &endpoint {
-        if e.code == "ValidationException" {
-            return Err(e.clone());
-        }
+    if let Err(e) = &endpoint
+        && e.code == "ValidationException"
+    {
+        return Err(e.clone());
     }
     if input.description.as_deref() == Some("") {
         return Err(ApiError::bad_request(
@@ -117,12 +117,12 @@ pub(crate) async fn create(cp: &ControlPlane, call: &Call) -> Outcome {
             "Description cannot be an empty string",
         ));
     }
-    if let Some(src) = input.api_key_source.as_deref() {
-        if !["HEADER", "AUTHORIZER"].contains(&src) {
-            return Err(ApiError::validation(&[format!(
-                "Value '{src}' at 'createRestApiInput.apiKeySource' failed to satisfy constraint: Member must satisfy enum value set: [HEADER, AUTHORIZER]"
-            )]));
-        }
+    if let Some(src) = input.api_key_source.as_deref()
+        && !["HEADER", "AUTHORIZER"].contains(&src)
+    {
+        return Err(ApiError::validation(&[format!(
+            "Value '{src}' at 'createRestApiInput.apiKeySource' failed to satisfy constraint: Member must satisfy enum value set: [HEADER, AUTHORIZER]"
+        )]));
     }
     let id = ids::rest_api_id();
     let mut doc = match input.clone_from.as_deref() {
@@ -148,6 +148,7 @@ pub(crate) async fn create(cp: &ControlPlane, call: &Call) -> Outcome {
             rid
         }
     };
+    crate::models::default_models(&mut doc);
     doc.api = v1::RestApi {
         id: Some(id.clone()),
         name: Some(name),

@@ -51,6 +51,7 @@ impl CompiledResource {
 #[derive(Debug)]
 pub struct CompiledMethod {
     pub http_method: String,
+    pub validation: crate::method_request::Validation,
     pub resource_id: String,
     pub resource_path: String,
     pub integration: Integration,
@@ -183,12 +184,11 @@ fn request_plan(i: &v1::Integration) -> Result<RequestPlan, CompileError> {
         let t = ParamTarget::parse(target).ok_or_else(|| {
             CompileError(format!("invalid integration request parameter {target}"))
         })?;
-        if let ParamTarget::Header(h) | ParamTarget::MultiHeader(h) = &t {
-            if h.eq_ignore_ascii_case("content-length")
-                || h.eq_ignore_ascii_case("transfer-encoding")
-            {
-                return Err(CompileError(format!("{target} cannot be mapped")));
-            }
+        if let ParamTarget::Header(h) | ParamTarget::MultiHeader(h) = &t
+            && (h.eq_ignore_ascii_case("content-length")
+                || h.eq_ignore_ascii_case("transfer-encoding"))
+        {
+            return Err(CompileError(format!("{target} cannot be mapped")));
         }
         let s = ParamSource::parse(source)
             .ok_or_else(|| CompileError(format!("invalid mapping expression {source}")))?;
@@ -287,6 +287,49 @@ fn integration(
     })
 }
 
+/// The request validator's checks for one method.
+fn validation(doc: &RestApiDocument, m: &v1::Method) -> crate::method_request::Validation {
+    let mut v = crate::method_request::Validation::default();
+    let Some(validator) = m
+        .request_validator_id
+        .as_ref()
+        .and_then(|id| doc.request_validators.get(id))
+    else {
+        return v;
+    };
+    if validator.validate_request_parameters.unwrap_or(false) {
+        for (key, required) in m.request_parameters.iter().flatten() {
+            if !required {
+                continue;
+            }
+            if let Some(n) = key.strip_prefix("method.request.header.") {
+                v.required_headers.push(n.to_ascii_lowercase());
+            } else if let Some(n) = key.strip_prefix("method.request.multivalueheader.") {
+                v.required_headers.push(n.to_ascii_lowercase());
+            } else if let Some(n) = key.strip_prefix("method.request.path.") {
+                v.required_path.push(n.to_string());
+            } else if let Some(n) = key
+                .strip_prefix("method.request.querystring.")
+                .or_else(|| key.strip_prefix("method.request.multivaluequerystring."))
+            {
+                v.required_query.push(n.to_string());
+            }
+        }
+    }
+    if validator.validate_request_body.unwrap_or(false) {
+        let models: Vec<(String, String)> = m
+            .request_models
+            .iter()
+            .flatten()
+            .map(|(ct, model)| (ct.to_ascii_lowercase(), model.clone()))
+            .collect();
+        if !models.is_empty() {
+            v.body_models = Some(models);
+        }
+    }
+    v
+}
+
 /// Compiles one stage of a deployment. Methods that cannot be compiled answer 500 at request
 /// time (as AWS's API_CONFIGURATION_ERROR) rather than failing the whole stage.
 pub fn compile_stage(stage: &v1::Stage, deployment: &DeploymentRecord) -> CompiledStage {
@@ -304,6 +347,7 @@ pub fn compile_stage(stage: &v1::Stage, deployment: &DeploymentRecord) -> Compil
                     .unwrap_or_else(|e| Integration::Unsupported(e.0));
                 Arc::new(CompiledMethod {
                     http_method: verb.clone(),
+                    validation: validation(doc, m),
                     resource_id: rid.clone(),
                     resource_path: path.clone(),
                     integration,

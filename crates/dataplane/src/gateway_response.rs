@@ -149,6 +149,8 @@ pub struct GatewayError {
     pub message: Option<String>,
     /// What went wrong, for the log only; never shown to the client.
     pub cause: Option<String>,
+    /// `$context.error.validationErrorString` (request validation failures).
+    pub validation_error: Option<String>,
 }
 
 impl GatewayError {
@@ -158,6 +160,7 @@ impl GatewayError {
             status: None,
             message: None,
             cause: None,
+            validation_error: None,
         }
     }
 
@@ -168,6 +171,12 @@ impl GatewayError {
 
     pub fn with_message(mut self, message: impl Into<String>) -> GatewayError {
         self.message = Some(message.into());
+        self
+    }
+
+    pub fn with_validation_error(mut self, detail: String) -> GatewayError {
+        self.cause = Some(detail.clone());
+        self.validation_error = Some(detail);
         self
     }
 

@@ -65,7 +65,7 @@ impl Invocation {
         self.headers
             .get_all(name)
             .iter()
-            .last()
+            .next_back()
             .and_then(|v| v.to_str().ok())
     }
 

@@ -16,6 +16,7 @@ pub mod gateway_response;
 pub mod integrations;
 pub mod invocation;
 pub mod mapping;
+pub mod method_request;
 pub mod pipeline;
 pub mod runtime;
 pub mod server;

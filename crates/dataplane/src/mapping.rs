@@ -4,6 +4,9 @@ use indexmap::IndexMap;
 
 use crate::compile::CompileError;
 
+/// A prefix of a mapping expression and the variant it builds.
+type Rule<T> = (&'static str, fn(String) -> T);
+
 /// Where a mapped value comes from (`method.request.path.id`, `'static'`, ...).
 #[derive(Debug, Clone, PartialEq)]
 pub enum ParamSource {
@@ -27,7 +30,7 @@ impl ParamSource {
         if e.len() >= 2 && e.starts_with('\'') && e.ends_with('\'') {
             return Some(ParamSource::Static(e[1..e.len() - 1].to_string()));
         }
-        let rules: [(&str, fn(String) -> ParamSource); 9] = [
+        let rules: [Rule<ParamSource>; 9] = [
             ("method.request.path.", ParamSource::MethodPath),
             ("method.request.querystring.", ParamSource::MethodQuery),
             ("method.request.header.", ParamSource::MethodHeader),
@@ -75,7 +78,7 @@ pub enum ParamTarget {
 
 impl ParamTarget {
     pub fn parse(expr: &str) -> Option<ParamTarget> {
-        let rules: [(&str, fn(String) -> ParamTarget); 5] = [
+        let rules: [Rule<ParamTarget>; 5] = [
             ("integration.request.path.", ParamTarget::Path),
             ("integration.request.querystring.", ParamTarget::Query),
             ("integration.request.header.", ParamTarget::Header),
@@ -150,7 +153,7 @@ impl TemplateSet {
     /// `application/json`, else the first defined.
     pub fn for_response(&self, accept: Option<&str>) -> Option<(&str, &Template)> {
         if let Some(accept) = accept {
-            for want in accept.split(',').map(|a| media_type(a)) {
+            for want in accept.split(',').map(media_type) {
                 if let Some((k, v)) = self.by_type.get_key_value(want.as_str()) {
                     return Some((k.as_str(), v));
                 }

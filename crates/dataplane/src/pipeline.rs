@@ -177,8 +177,13 @@ async fn run(
         account_id: dp.account_id.clone(),
     };
 
-    // Integration request → integration → integration response → method response.
-    integrations::invoke(dp, &inv).await.map_err(|e| {
+    // Method request → integration request → integration → integration response → method
+    // response.
+    let outcome = match crate::method_request::validate(&inv, &inv.target.validation) {
+        Ok(()) => integrations::invoke(dp, &inv).await,
+        Err(e) => Err(e),
+    };
+    outcome.map_err(|e| {
         if let Some(cause) = &e.cause {
             tracing::warn!(
                 request_id = %inv.request_id,

@@ -56,10 +56,10 @@ impl RestApiDocument {
     pub fn refresh_paths(&mut self) {
         let ids: Vec<String> = self.resources.keys().cloned().collect();
         for id in ids {
-            if let Some(p) = self.path_of(&id) {
-                if let Some(r) = self.resources.get_mut(&id) {
-                    r.path = Some(p);
-                }
+            if let Some(p) = self.path_of(&id)
+                && let Some(r) = self.resources.get_mut(&id)
+            {
+                r.path = Some(p);
             }
         }
     }

@@ -162,10 +162,9 @@ fn find_in<'r, T>(
         .statics
         .iter()
         .find(|(k, _)| k.as_str() == head.as_ref())
+        && let Some(v) = find_in(child, tail, accept, params)
     {
-        if let Some(v) = find_in(child, tail, accept, params) {
-            return Some(v);
-        }
+        return Some(v);
     }
     if let Some((name, child)) = &node.param {
         params.push((name.clone(), head.to_string()));
@@ -174,11 +173,11 @@ fn find_in<'r, T>(
         }
         params.pop();
     }
-    if let Some((name, value)) = &node.greedy {
-        if accept(value) {
-            params.push((name.clone(), rest.join("/")));
-            return Some(value);
-        }
+    if let Some((name, value)) = &node.greedy
+        && accept(value)
+    {
+        params.push((name.clone(), rest.join("/")));
+        return Some(value);
     }
     None
 }

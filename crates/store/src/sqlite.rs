@@ -262,11 +262,11 @@ impl Store for SqliteStore {
         Box::pin(async move {
             let inner = self.inner.clone();
             let _ = tokio::task::spawn_blocking(move || {
-                if let Ok(mut guard) = inner.conn.lock() {
-                    if let Some(conn) = guard.take() {
-                        let _ = conn.pragma_update(None, "wal_checkpoint", "TRUNCATE");
-                        let _ = conn.close();
-                    }
+                if let Ok(mut guard) = inner.conn.lock()
+                    && let Some(conn) = guard.take()
+                {
+                    let _ = conn.pragma_update(None, "wal_checkpoint", "TRUNCATE");
+                    let _ = conn.close();
                 }
             })
             .await;

@@ -74,27 +74,6 @@ fn split_http_url(url: &str) -> Option<(&str, u16, &str, &str)> {
     Some((host, port, authority, path))
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn splits_http_urls() {
-        assert_eq!(
-            super::split_http_url("http://a.b:81/x?y"),
-            Some(("a.b", 81, "a.b:81", "/x?y"))
-        );
-        assert_eq!(
-            super::split_http_url("http://a.b?y=1"),
-            Some(("a.b", 80, "a.b", "?y=1"))
-        );
-        assert_eq!(
-            super::split_http_url("http://[::1]:8/"),
-            Some(("::1", 8, "[::1]:8", "/"))
-        );
-        assert_eq!(super::split_http_url("http://u@h/"), None);
-        assert_eq!(super::split_http_url("https://h/"), None);
-    }
-}
-
 impl Default for Upstream {
     fn default() -> Self {
         Upstream::new()
@@ -192,5 +171,26 @@ impl Upstream {
         tokio::time::timeout(timeout, call)
             .await
             .map_err(|_| UpstreamError::Timeout)?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn splits_http_urls() {
+        assert_eq!(
+            super::split_http_url("http://a.b:81/x?y"),
+            Some(("a.b", 81, "a.b:81", "/x?y"))
+        );
+        assert_eq!(
+            super::split_http_url("http://a.b?y=1"),
+            Some(("a.b", 80, "a.b", "?y=1"))
+        );
+        assert_eq!(
+            super::split_http_url("http://[::1]:8/"),
+            Some(("::1", 8, "[::1]:8", "/"))
+        );
+        assert_eq!(super::split_http_url("http://u@h/"), None);
+        assert_eq!(super::split_http_url("https://h/"), None);
     }
 }
