@@ -9,8 +9,10 @@ test_apigateway_api.py). Whole responses are compared after normalising ids, nam
 
 Recordings NOT replayed here, because they need features outside issue #2's scope:
   Models:              TestApiGatewayApiModels::* (test_model_lifecycle, test_model_validation,
-                       test_update_model), TestApiGatewayApiMethod::test_put_method_model
-  Request validators:  TestApiGatewayApiRequestValidator::* (all 7 tests)
+                       test_update_model), TestApiGatewayApiMethod::test_put_method_model:
+                       replayed in test_aws_recorded_models_validators.py
+  Request validators:  TestApiGatewayApiRequestValidator::* (all 7 tests): replayed in
+                       test_aws_recorded_models_validators.py
   Authorizers:         TestApiGatewayApiAuthorizer::test_authorizer_crud_no_api; the steps
                        update-method-replace-authorizer / update-method-remove of
                        TestApiGatewayApiMethod::test_update_method (they need create_authorizer)

@@ -99,9 +99,23 @@ pub(crate) async fn create(cp: &ControlPlane, call: &Call) -> Outcome {
     Reply::json(&model)
 }
 
+/// AWS reports an unknown API on a model operation as an unknown model.
+fn model_error(name: &str) -> impl Fn(ApiError) -> ApiError + '_ {
+    move |e| {
+        if e.status == 404 && e.message.starts_with("Invalid API identifier specified") {
+            not_found(name)
+        } else {
+            e
+        }
+    }
+}
+
 pub(crate) async fn get(cp: &ControlPlane, call: &Call) -> Outcome {
-    let (doc, _) = cp.load_api(call.param("restapi_id")).await?;
     let name = call.param("model_name");
+    let (doc, _) = cp
+        .load_api(call.param("restapi_id"))
+        .await
+        .map_err(model_error(name))?;
     Reply::json(doc.models.get(name).ok_or_else(|| not_found(name))?)
 }
 
@@ -144,7 +158,8 @@ pub(crate) async fn update(cp: &ControlPlane, call: &Call) -> Outcome {
             }
             Ok(m.clone())
         })
-        .await?;
+        .await
+        .map_err(model_error(&name))?;
     Reply::json(&model)
 }
 
@@ -180,6 +195,7 @@ pub(crate) async fn delete(cp: &ControlPlane, call: &Call) -> Outcome {
         doc.models.shift_remove(&name);
         Ok(())
     })
-    .await?;
+    .await
+    .map_err(model_error(&name))?;
     Reply::empty()
 }

@@ -10,7 +10,7 @@ use portico_model::document::{DeploymentRecord, RestApiDocument};
 use portico_model::v1;
 use portico_router::Router;
 
-use crate::mapping::{ParamSource, ParamTarget, Template, TemplateSet};
+use crate::mapping::{ParamSource, ParamTarget, TemplateSet};
 
 /// One REST API: its stages, by name.
 #[derive(Debug, Clone, Default)]
@@ -287,8 +287,37 @@ fn integration(
     })
 }
 
+/// The API's models compiled into one schema set, at most once per stage.
+#[derive(Default)]
+struct SchemaCache(Option<Option<Arc<portico_mapping::schema::SchemaSet>>>);
+
+impl SchemaCache {
+    fn get(&mut self, doc: &RestApiDocument) -> Option<Arc<portico_mapping::schema::SchemaSet>> {
+        self.0
+            .get_or_insert_with(|| {
+                let models: Vec<(String, String)> = doc
+                    .models
+                    .iter()
+                    .map(|(name, m)| (name.clone(), m.schema.clone().unwrap_or_default()))
+                    .collect();
+                match portico_mapping::schema::SchemaSet::compile(&models) {
+                    Ok(set) => Some(Arc::new(set)),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "models do not compile; validated bodies answer 500");
+                        None
+                    }
+                }
+            })
+            .clone()
+    }
+}
+
 /// The request validator's checks for one method.
-fn validation(doc: &RestApiDocument, m: &v1::Method) -> crate::method_request::Validation {
+fn validation(
+    doc: &RestApiDocument,
+    m: &v1::Method,
+    schemas: &mut SchemaCache,
+) -> crate::method_request::Validation {
     let mut v = crate::method_request::Validation::default();
     let Some(validator) = m
         .request_validator_id
@@ -325,6 +354,7 @@ fn validation(doc: &RestApiDocument, m: &v1::Method) -> crate::method_request::V
             .collect();
         if !models.is_empty() {
             v.body_models = Some(models);
+            v.schemas = schemas.get(doc);
         }
     }
     v
@@ -336,6 +366,7 @@ pub fn compile_stage(stage: &v1::Stage, deployment: &DeploymentRecord) -> Compil
     let doc: &RestApiDocument = &deployment.snapshot;
     let vars = Arc::new(stage.variables.clone().unwrap_or_default());
     let mut router = Router::new();
+    let mut schemas = SchemaCache::default();
     for (rid, r) in &doc.resources {
         let path = doc.path_of(rid).unwrap_or_else(|| "/".into());
         let methods = r
@@ -347,7 +378,7 @@ pub fn compile_stage(stage: &v1::Stage, deployment: &DeploymentRecord) -> Compil
                     .unwrap_or_else(|e| Integration::Unsupported(e.0));
                 Arc::new(CompiledMethod {
                     http_method: verb.clone(),
-                    validation: validation(doc, m),
+                    validation: validation(doc, m, &mut schemas),
                     resource_id: rid.clone(),
                     resource_path: path.clone(),
                     integration,
@@ -375,11 +406,6 @@ pub fn compile_stage(stage: &v1::Stage, deployment: &DeploymentRecord) -> Compil
         router,
         binary_media_types: doc.api.binary_media_types.clone().unwrap_or_default(),
     }
-}
-
-/// A template's text, parsed once. Until the VTL engine is wired in, templates are literal.
-pub(crate) fn parse_template(text: &str) -> Result<Template, CompileError> {
-    Ok(Template::literal(text))
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ pub mod method_request;
 pub mod pipeline;
 pub mod runtime;
 pub mod server;
+mod templates;
 pub mod upstream;
 
 pub use compile::{CompiledApi, CompiledStage, compile_stage};

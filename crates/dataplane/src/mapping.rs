@@ -102,19 +102,22 @@ impl ParamTarget {
 /// A mapping template, parsed at compile time.
 #[derive(Debug)]
 pub enum Template {
-    /// Text without directives: rendered as it is.
+    /// Text without `$` or `#`: nothing to evaluate, rendered as it is.
     Literal(String),
+    /// A Velocity template.
+    Vtl(portico_vtl::Template),
 }
 
 impl Template {
-    pub fn literal(text: &str) -> Template {
-        Template::Literal(text.to_string())
-    }
-
-    pub fn render(&self) -> String {
-        match self {
-            Template::Literal(t) => t.clone(),
+    /// Parses `text` (surrounding whitespace trimmed, as API Gateway does).
+    pub fn parse(text: &str) -> Result<Template, CompileError> {
+        let text = text.trim();
+        if !text.contains('$') && !text.contains('#') {
+            return Ok(Template::Literal(text.to_string()));
         }
+        portico_vtl::Template::parse(text)
+            .map(Template::Vtl)
+            .map_err(|e| CompileError(format!("invalid mapping template: {e}")))
     }
 }
 
@@ -130,10 +133,7 @@ impl TemplateSet {
     ) -> Result<TemplateSet, CompileError> {
         let mut by_type = IndexMap::new();
         for (ct, text) in templates.into_iter().flatten() {
-            by_type.insert(
-                ct.to_ascii_lowercase(),
-                crate::compile::parse_template(text)?,
-            );
+            by_type.insert(ct.to_ascii_lowercase(), Template::parse(text)?);
         }
         Ok(TemplateSet { by_type })
     }

@@ -2,8 +2,13 @@
 //! Required parameters first (`BAD_REQUEST_PARAMETERS`), then the body against the method's
 //! model for the request's content type (`BAD_REQUEST_BODY`).
 
+use std::sync::Arc;
+
+use portico_mapping::schema::{self, SchemaSet};
+
 use crate::gateway_response::{GatewayError, ResponseType};
 use crate::invocation::Invocation;
+use crate::mapping::media_type;
 
 /// What a method's request validator asks for, compiled from the snapshot.
 #[derive(Debug, Default)]
@@ -14,6 +19,8 @@ pub struct Validation {
     pub required_query: Vec<String>,
     /// `Some` when the validator checks bodies: model name by content type.
     pub body_models: Option<Vec<(String, String)>>,
+    /// The API's models, compiled once per stage; `None` when no method validates bodies.
+    pub schemas: Option<Arc<SchemaSet>>,
 }
 
 impl Validation {
@@ -51,5 +58,35 @@ pub fn validate(inv: &Invocation, v: &Validation) -> Result<(), GatewayError> {
             )),
         );
     }
-    Ok(())
+    let Some(models) = &v.body_models else {
+        return Ok(());
+    };
+    let ct = inv
+        .header("content-type")
+        .map(media_type)
+        .unwrap_or_else(|| "application/json".into());
+    let Some(model) = models
+        .iter()
+        .find(|(t, _)| *t == ct)
+        .map(|(_, m)| m.as_str())
+    else {
+        return Ok(());
+    };
+    let Some(schemas) = &v.schemas else {
+        return Err(GatewayError::new(ResponseType::ApiConfigurationError)
+            .because("the API's models could not be compiled; body validation cannot run"));
+    };
+    let invalid = |detail: String| {
+        GatewayError::new(ResponseType::BadRequestBody).with_validation_error(detail)
+    };
+    // An empty body is validated as JSON `null`, which no object model accepts.
+    let instance: serde_json::Value = if inv.body.iter().all(u8::is_ascii_whitespace) {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_slice(&inv.body)
+            .map_err(|e| invalid(format!("[Invalid JSON in request body: {e}]")))?
+    };
+    schemas
+        .validate(model, &instance)
+        .map_err(|errors| invalid(schema::error_string(&errors)))
 }

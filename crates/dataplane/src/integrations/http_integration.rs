@@ -179,7 +179,7 @@ pub(crate) async fn invoke_proxy(
     plan: &HttpPlan,
     req_plan: &RequestPlan,
 ) -> Result<Response<Full<Bytes>>, GatewayError> {
-    let mapped = request::parameters(inv, req_plan);
+    let mapped = request::parameters(inv, req_plan, &Default::default());
     let url = build_url(plan, inv, &mapped, inv.raw_query.as_deref());
     let method = plan.method.clone().unwrap_or_else(|| inv.method.clone());
     let mut h = http::HeaderMap::with_capacity(inv.headers.len() + 4);
@@ -257,8 +257,8 @@ pub(crate) async fn invoke(
     req_plan: &RequestPlan,
     resp_plan: &ResponsePlan,
 ) -> Result<Response<Full<Bytes>>, GatewayError> {
-    let (content_type, body) = request::body(inv, req_plan)?;
-    let mapped = request::parameters(inv, req_plan);
+    let (content_type, body, overrides) = request::body(inv, req_plan)?;
+    let mapped = request::parameters(inv, req_plan, &overrides);
     let url = build_url(plan, inv, &mapped, None);
     let method = plan.method.clone().unwrap_or_else(|| inv.method.clone());
     let mut h = http::HeaderMap::with_capacity(8 + mapped.headers.len());
@@ -294,5 +294,6 @@ pub(crate) async fn invoke(
             headers: Some(&parts.headers),
             body,
         },
+        &overrides,
     )
 }

@@ -16,7 +16,7 @@ pub(crate) fn invoke(
     req: &RequestPlan,
     resp: &ResponsePlan,
 ) -> Result<Response<Full<Bytes>>, GatewayError> {
-    let (_, body) = request::body(inv, req)?;
+    let (_, body, overrides) = request::body(inv, req)?;
     let status = if req.templates.is_empty() && body.is_empty() {
         200
     } else {
@@ -34,6 +34,7 @@ pub(crate) fn invoke(
             headers: None,
             body: Bytes::new(),
         },
+        &overrides,
     )
 }
 

@@ -6,15 +6,22 @@ use crate::compile::{Passthrough, RequestPlan};
 use crate::gateway_response::{GatewayError, ResponseType};
 use crate::invocation::Invocation;
 use crate::mapping::{ParamTarget, media_type};
+use crate::templates;
+use portico_mapping::bindings::Overrides;
 
-/// The integration request body and its content type, after template selection.
-pub(crate) fn body(inv: &Invocation, plan: &RequestPlan) -> Result<(String, Bytes), GatewayError> {
+/// The integration request body and its content type after template selection, and the
+/// overrides the request template set.
+pub(crate) fn body(
+    inv: &Invocation,
+    plan: &RequestPlan,
+) -> Result<(String, Bytes, Overrides), GatewayError> {
     let ct = inv
         .header("content-type")
         .map(media_type)
         .unwrap_or_else(|| "application/json".into());
     if let Some((key, template)) = plan.templates.for_request(&ct) {
-        return Ok((key.to_string(), Bytes::from(template.render())));
+        let (body, overrides) = templates::render(inv, template, &inv.body, &Overrides::default())?;
+        return Ok((key.to_string(), body, overrides));
     }
     let reject = match plan.passthrough {
         Passthrough::WhenNoMatch => false,
@@ -24,7 +31,7 @@ pub(crate) fn body(inv: &Invocation, plan: &RequestPlan) -> Result<(String, Byte
     if reject {
         return Err(GatewayError::new(ResponseType::UnsupportedMediaType));
     }
-    Ok((ct, inv.body.clone()))
+    Ok((ct, inv.body.clone(), Overrides::default()))
 }
 
 /// Mapped integration-request parameters, split by where they go.
@@ -35,7 +42,28 @@ pub(crate) struct Mapped {
     pub(crate) headers: Vec<(String, String)>,
 }
 
-pub(crate) fn parameters(inv: &Invocation, plan: &RequestPlan) -> Mapped {
+/// Mapped parameters, then the request template's `requestOverride`s on top.
+pub(crate) fn parameters(inv: &Invocation, plan: &RequestPlan, overrides: &Overrides) -> Mapped {
+    let mut out = mapped(inv, plan);
+    let apply = |list: &mut Vec<(String, String)>, extra: &[(String, String)], ci: bool| {
+        for (k, v) in extra {
+            list.retain(|(n, _)| {
+                if ci {
+                    !n.eq_ignore_ascii_case(k)
+                } else {
+                    n != k
+                }
+            });
+            list.push((k.clone(), v.clone()));
+        }
+    };
+    apply(&mut out.path, &overrides.request_path, false);
+    apply(&mut out.query, &overrides.request_querystring, false);
+    apply(&mut out.headers, &overrides.request_header, true);
+    out
+}
+
+fn mapped(inv: &Invocation, plan: &RequestPlan) -> Mapped {
     let mut out = Mapped::default();
     for (target, source) in &plan.parameters {
         let Some(value) = inv.source_value(source) else {

@@ -8,6 +8,8 @@ use crate::compile::ResponsePlan;
 use crate::gateway_response::{GatewayError, ResponseType};
 use crate::invocation::Invocation;
 use crate::mapping::ParamSource;
+use crate::templates;
+use portico_mapping::bindings::Overrides;
 
 /// What the integration answered, before mapping.
 pub(crate) struct IntegrationOutput<'a> {
@@ -21,6 +23,7 @@ pub(crate) fn map(
     inv: &Invocation,
     plan: &ResponsePlan,
     out: IntegrationOutput<'_>,
+    prior: &Overrides,
 ) -> Result<Response<Full<Bytes>>, GatewayError> {
     let Some(selected) = plan.select(&out.selector) else {
         return Err(GatewayError::new(ResponseType::ApiConfigurationError).because(format!(
@@ -28,12 +31,21 @@ pub(crate) fn map(
             out.selector
         )));
     };
-    let (content_type, body) = match selected.templates.for_response(inv.header("accept")) {
-        Some((ct, t)) => (ct.to_string(), Bytes::from(t.render())),
-        None => ("application/json".to_string(), out.body.clone()),
-    };
+    let (content_type, body, overrides) =
+        match selected.templates.for_response(inv.header("accept")) {
+            Some((ct, t)) => {
+                let (body, o) = templates::render(inv, t, &out.body, prior)?;
+                (ct.to_string(), body, o)
+            }
+            None => (
+                "application/json".to_string(),
+                out.body.clone(),
+                prior.clone(),
+            ),
+        };
     let mut resp = Response::new(Full::new(body));
-    *resp.status_mut() = StatusCode::from_u16(selected.status).unwrap_or(StatusCode::OK);
+    let status = overrides.status.unwrap_or(selected.status);
+    *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
     let headers = resp.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&content_type) {
         headers.insert(http::header::CONTENT_TYPE, v);
@@ -64,6 +76,14 @@ pub(crate) fn map(
         };
         if let Ok(v) = HeaderValue::from_str(&value) {
             headers.insert(target, v);
+        }
+    }
+    for (name, value) in &overrides.response_header {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::try_from(name.as_str()),
+            HeaderValue::from_str(value),
+        ) {
+            headers.insert(n, v);
         }
     }
     Ok(resp)

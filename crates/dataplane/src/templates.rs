@@ -1,0 +1,131 @@
+//! Rendering mapping templates for an invocation: the `$input`/`$context`/`$stageVariables`
+//! bindings built from the request, and the overrides a template sets.
+
+use std::rc::Rc;
+
+use bytes::Bytes;
+use portico_mapping::bindings::{self, Bindings, InputData, Overrides};
+use portico_vtl::{Limits, Value};
+
+use crate::gateway_response::{GatewayError, ResponseType};
+use crate::invocation::Invocation;
+use crate::mapping::Template;
+
+fn input_for(inv: &Invocation, body: &[u8]) -> InputData {
+    let query = inv
+        .raw_query
+        .as_deref()
+        .map(|q| {
+            q.split('&')
+                .filter(|p| !p.is_empty())
+                .map(|pair| {
+                    let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                    (decode(k), decode(v))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let header = inv
+        .headers
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+        .collect();
+    InputData {
+        body: Rc::from(String::from_utf8_lossy(body).as_ref()),
+        path: inv.path_params.clone(),
+        querystring: query,
+        header,
+    }
+}
+
+fn decode(s: &str) -> String {
+    percent_encoding::percent_decode_str(&s.replace('+', " "))
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+fn text(s: impl AsRef<str>) -> Value {
+    Value::String(Rc::from(s.as_ref()))
+}
+
+/// `$context` for this invocation (AWS's REST variables), with empty override maps.
+fn context_for(inv: &Invocation) -> portico_vtl::Map {
+    let mut vars: Vec<(&str, Value)> = Vec::with_capacity(24);
+    for name in [
+        "accountId",
+        "apiId",
+        "deploymentId",
+        "domainName",
+        "domainPrefix",
+        "extendedRequestId",
+        "httpMethod",
+        "path",
+        "protocol",
+        "requestId",
+        "requestTime",
+        "resourceId",
+        "resourcePath",
+        "stage",
+        "identity.sourceIp",
+        "identity.userAgent",
+    ] {
+        if let Some(v) = inv.context_var(name) {
+            vars.push((name, text(v)));
+        }
+    }
+    vars.push(("requestTimeEpoch", Value::Int(inv.request_time_ms)));
+    vars.push(("awsEndpointRequestId", text(&inv.request_id)));
+    for name in [
+        "identity.accountId",
+        "identity.apiKey",
+        "identity.apiKeyId",
+        "identity.caller",
+        "identity.cognitoAuthenticationProvider",
+        "identity.cognitoAuthenticationType",
+        "identity.cognitoIdentityId",
+        "identity.cognitoIdentityPoolId",
+        "identity.principalOrgId",
+        "identity.user",
+        "identity.userArn",
+    ] {
+        vars.push((name, Value::Null));
+    }
+    vars.push(("isCanaryRequest", Value::Bool(false)));
+    bindings::context_map(&vars)
+}
+
+fn bindings_for(inv: &Invocation, body: &[u8]) -> Bindings {
+    Bindings {
+        input: input_for(inv, body),
+        context: context_for(inv),
+        stage_variables: bindings::string_map(
+            inv.stage
+                .variables
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str())),
+        ),
+    }
+}
+
+/// Renders a template against `body` (the method request's for request templates, the
+/// integration's for response templates) and returns the text and the overrides it set.
+pub(crate) fn render(
+    inv: &Invocation,
+    template: &Template,
+    body: &[u8],
+    prior: &Overrides,
+) -> Result<(Bytes, Overrides), GatewayError> {
+    match template {
+        Template::Literal(t) => Ok((Bytes::from(t.clone()), prior.clone())),
+        Template::Vtl(t) => {
+            let b = bindings_for(inv, body);
+            bindings::seed_overrides(&b.context, prior);
+            let out = bindings::render(t, &b, &Limits::default()).map_err(|e| {
+                GatewayError::new(ResponseType::ApiConfigurationError).because(format!(
+                    "Execution failed due to configuration error: mapping template: {e}"
+                ))
+            })?;
+            Ok((Bytes::from(out), bindings::overrides(&b.context)))
+        }
+    }
+}

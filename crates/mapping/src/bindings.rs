@@ -1,0 +1,399 @@
+//! The variables API Gateway gives mapping templates: `$input`, `$util`, `$context`,
+//! `$stageVariables`, as VTL values.
+//!
+//! `$context` is a plain VTL map so that templates can `#set` its `requestOverride.*` and
+//! `responseOverride.*` entries; the caller reads them back after rendering.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use base64::Engine as _;
+use portico_vtl::{
+    Context, HostObject, Limits, List, ListStyle, Map, NullRendering, RenderError, Template, Value,
+};
+
+use crate::jsonpath::JsonPath;
+
+/// The request (or integration response) a template reads through `$input`.
+#[derive(Debug, Clone, Default)]
+pub struct InputData {
+    pub body: Rc<str>,
+    pub path: Vec<(String, String)>,
+    pub querystring: Vec<(String, String)>,
+    pub header: Vec<(String, String)>,
+}
+
+/// Everything one render sees.
+#[derive(Clone)]
+pub struct Bindings {
+    pub input: InputData,
+    /// `$context`: build it with [`context_map`]; read overrides back with [`overrides`].
+    pub context: Map,
+    pub stage_variables: Map,
+}
+
+/// Renders `template` as API Gateway does: undefined references print as nothing.
+pub fn render(template: &Template, b: &Bindings, limits: &Limits) -> Result<String, RenderError> {
+    let mut ctx = Context::new();
+    ctx.set_null_rendering(NullRendering::Empty);
+    ctx.insert("input", Value::Object(Rc::new(Input::new(b.input.clone()))));
+    ctx.insert("util", Value::Object(Rc::new(Util)));
+    ctx.insert("context", Value::Map(b.context.clone()));
+    ctx.insert("stageVariables", Value::Map(b.stage_variables.clone()));
+    template.render(&mut ctx, limits)
+}
+
+/// A map of strings, as `$stageVariables` or a parameter map.
+pub fn string_map<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Map {
+    let m = Map::new();
+    for (k, v) in pairs {
+        m.insert(k, Value::String(Rc::from(v)));
+    }
+    m
+}
+
+/// `$context` with its writable override maps (`requestOverride.{header,querystring,path}`,
+/// `responseOverride.{header,status}`) in place. `values` are dotted names
+/// (`identity.sourceIp`) and their values; nested maps are created as needed.
+pub fn context_map(values: &[(&str, Value)]) -> Map {
+    let root = Map::new();
+    for (name, value) in values {
+        let mut cur = root.clone();
+        let mut parts = name.split('.').peekable();
+        while let Some(part) = parts.next() {
+            if parts.peek().is_none() {
+                cur.insert(part, value.clone());
+            } else {
+                let next = match cur.get(part) {
+                    Some(Value::Map(m)) => m,
+                    _ => {
+                        let m = Map::new();
+                        cur.insert(part, Value::Map(m.clone()));
+                        m
+                    }
+                };
+                cur = next;
+            }
+        }
+    }
+    let request = Map::new();
+    for k in ["header", "querystring", "path"] {
+        request.insert(k, Value::Map(Map::new()));
+    }
+    root.insert("requestOverride", Value::Map(request));
+    let response = Map::new();
+    response.insert("header", Value::Map(Map::new()));
+    root.insert("responseOverride", Value::Map(response));
+    root
+}
+
+/// What a template set through `$context.requestOverride` / `responseOverride`.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Overrides {
+    pub request_header: Vec<(String, String)>,
+    pub request_querystring: Vec<(String, String)>,
+    pub request_path: Vec<(String, String)>,
+    pub response_header: Vec<(String, String)>,
+    pub status: Option<u16>,
+}
+
+fn entries(m: Option<Value>) -> Vec<(String, String)> {
+    match m {
+        Some(Value::Map(m)) => m
+            .entries()
+            .into_iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| (k.render(), v.render()))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn sub(m: &Map, key: &str) -> Option<Map> {
+    match m.get(key) {
+        Some(Value::Map(m)) => Some(m),
+        _ => None,
+    }
+}
+
+/// Puts earlier overrides (set by the request template) into a fresh `$context`, so the
+/// response template sees and may change them.
+pub fn seed_overrides(context: &Map, o: &Overrides) {
+    let put = |parent: Option<Map>, key: &str, pairs: &[(String, String)]| {
+        if let Some(Value::Map(m)) = parent.and_then(|p| p.get(key)) {
+            for (k, v) in pairs {
+                m.insert(k.as_str(), Value::String(Rc::from(v.as_str())));
+            }
+        }
+    };
+    put(sub(context, "requestOverride"), "header", &o.request_header);
+    put(
+        sub(context, "requestOverride"),
+        "querystring",
+        &o.request_querystring,
+    );
+    put(sub(context, "requestOverride"), "path", &o.request_path);
+    put(
+        sub(context, "responseOverride"),
+        "header",
+        &o.response_header,
+    );
+    if let (Some(status), Some(resp)) = (o.status, sub(context, "responseOverride")) {
+        resp.insert("status", Value::Int(i64::from(status)));
+    }
+}
+
+/// Reads the overrides back from a rendered `$context`.
+pub fn overrides(context: &Map) -> Overrides {
+    let mut o = Overrides::default();
+    if let Some(req) = sub(context, "requestOverride") {
+        o.request_header = entries(req.get("header"));
+        o.request_querystring = entries(req.get("querystring"));
+        o.request_path = entries(req.get("path"));
+    }
+    if let Some(resp) = sub(context, "responseOverride") {
+        o.response_header = entries(resp.get("header"));
+        o.status = match resp.get("status") {
+            Some(Value::Int(n)) => u16::try_from(n).ok(),
+            Some(Value::String(s)) => s.trim().parse().ok(),
+            Some(Value::Float(f)) if f.fract() == 0.0 => u16::try_from(f as i64).ok(),
+            _ => None,
+        };
+    }
+    o
+}
+
+/// JSON as `$input.path` returns it: maps print Java-style, arrays as compact JSON.
+fn path_value(json: &serde_json::Value, depth: usize) -> Value {
+    if depth > 256 {
+        return Value::Null;
+    }
+    match json {
+        serde_json::Value::Array(items) => Value::List(List::with_style(
+            items.iter().map(|v| path_value(v, depth + 1)).collect(),
+            ListStyle::Json,
+        )),
+        serde_json::Value::Object(fields) => {
+            let m = Map::new();
+            for (k, v) in fields {
+                m.insert(k.as_str(), path_value(v, depth + 1));
+            }
+            Value::Map(m)
+        }
+        other => Value::from_json(other),
+    }
+}
+
+fn arg_str(args: &[Value], i: usize) -> Option<String> {
+    args.get(i).map(|v| match v {
+        Value::String(s) => s.to_string(),
+        other => other.render(),
+    })
+}
+
+// === impl Input ===
+
+struct Input {
+    data: InputData,
+    parsed: RefCell<Option<Option<Rc<serde_json::Value>>>>,
+}
+
+impl Input {
+    fn new(data: InputData) -> Input {
+        Input {
+            data,
+            parsed: RefCell::new(None),
+        }
+    }
+
+    /// The body as JSON, parsed once per render. An empty body reads as `{}`.
+    fn json_body(&self) -> Result<Rc<serde_json::Value>, String> {
+        if let Some(p) = self.parsed.borrow().as_ref() {
+            return p
+                .clone()
+                .ok_or_else(|| "Unable to parse the request body as JSON".to_string());
+        }
+        let parsed = if self.data.body.trim().is_empty() {
+            Some(Rc::new(serde_json::Value::Object(Default::default())))
+        } else {
+            serde_json::from_str(&self.data.body).ok().map(Rc::new)
+        };
+        *self.parsed.borrow_mut() = Some(parsed.clone());
+        parsed.ok_or_else(|| "Unable to parse the request body as JSON".to_string())
+    }
+
+    fn eval(&self, path: &str) -> Result<serde_json::Value, String> {
+        let jp = JsonPath::parse(path).map_err(|e| format!("Invalid JSONPath {path}: {e}"))?;
+        let body = self.json_body()?;
+        Ok(jp.eval(&body).unwrap_or(serde_json::Value::Null))
+    }
+
+    fn params_map(&self) -> Map {
+        let all = Map::new();
+        for (name, list) in [
+            ("path", &self.data.path),
+            ("querystring", &self.data.querystring),
+            ("header", &self.data.header),
+        ] {
+            all.insert(
+                name,
+                Value::Map(string_map(
+                    list.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+                )),
+            );
+        }
+        all
+    }
+
+    fn param(&self, name: &str) -> String {
+        let find = |list: &Vec<(String, String)>, ci: bool| {
+            list.iter()
+                .rev()
+                .find(|(k, _)| {
+                    if ci {
+                        k.eq_ignore_ascii_case(name)
+                    } else {
+                        k == name
+                    }
+                })
+                .map(|(_, v)| v.clone())
+        };
+        find(&self.data.path, false)
+            .or_else(|| find(&self.data.querystring, false))
+            .or_else(|| find(&self.data.header, true))
+            .unwrap_or_default()
+    }
+}
+
+impl HostObject for Input {
+    fn property(&self, name: &str) -> Option<Value> {
+        match name {
+            "body" => Some(Value::String(if self.data.body.is_empty() {
+                Rc::from("{}")
+            } else {
+                self.data.body.clone()
+            })),
+            _ => None,
+        }
+    }
+
+    fn call(&self, method: &str, args: &[Value]) -> Result<Option<Value>, String> {
+        match method {
+            "json" => {
+                let path = arg_str(args, 0).unwrap_or_else(|| "$".into());
+                let v = self.eval(&path)?;
+                Ok(Some(Value::String(Rc::from(v.to_string()))))
+            }
+            "path" => {
+                let path = arg_str(args, 0).unwrap_or_else(|| "$".into());
+                Ok(Some(path_value(&self.eval(&path)?, 0)))
+            }
+            "params" => match arg_str(args, 0) {
+                None => Ok(Some(Value::Map(self.params_map()))),
+                Some(name) => Ok(Some(Value::String(Rc::from(self.param(&name))))),
+            },
+            _ => Ok(None),
+        }
+    }
+
+    fn render(&self) -> String {
+        String::new()
+    }
+}
+
+// === impl Util ===
+
+struct Util;
+
+/// Java `StringEscapeUtils.escapeJavaScript` (commons-lang 2), which `$util.escapeJavaScript`
+/// is documented to follow.
+pub fn escape_javascript(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for unit in s.encode_utf16() {
+        match unit {
+            0x08 => out.push_str("\\b"),
+            0x0a => out.push_str("\\n"),
+            0x09 => out.push_str("\\t"),
+            0x0c => out.push_str("\\f"),
+            0x0d => out.push_str("\\r"),
+            0x27 => out.push_str("\\'"),
+            0x22 => out.push_str("\\\""),
+            0x5c => out.push_str("\\\\"),
+            0x2f => out.push_str("\\/"),
+            u if u < 0x20 || u > 0x7e => out.push_str(&format!("\\u{u:04X}")),
+            u => out.push(u as u8 as char),
+        }
+    }
+    out
+}
+
+/// Java's `URLEncoder.encode(s, "UTF-8")`: space as `+`, `*-._` kept.
+pub fn url_encode(s: &str) -> String {
+    const SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'*')
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b' ');
+    percent_encoding::utf8_percent_encode(s, SET)
+        .to_string()
+        .replace(' ', "+")
+}
+
+impl HostObject for Util {
+    fn property(&self, _name: &str) -> Option<Value> {
+        None
+    }
+
+    fn call(&self, method: &str, args: &[Value]) -> Result<Option<Value>, String> {
+        let arg = || arg_str(args, 0).unwrap_or_default();
+        let s = |v: String| Ok(Some(Value::String(Rc::from(v))));
+        match method {
+            "escapeJavaScript" => match args.first() {
+                None | Some(Value::Null) => Ok(Some(Value::Null)),
+                Some(_) => s(escape_javascript(&arg())),
+            },
+            "parseJson" => {
+                let v: serde_json::Value = serde_json::from_str(&arg())
+                    .map_err(|e| format!("Unable to parse JSON: {e}"))?;
+                Ok(Some(Value::from_json(&v)))
+            }
+            "toJson" => match args.first() {
+                Some(v) => s(v.to_json().to_string()),
+                None => Ok(Some(Value::Null)),
+            },
+            "urlEncode" => s(url_encode(&arg())),
+            "urlDecode" => s(
+                percent_encoding::percent_decode_str(&arg().replace('+', " "))
+                    .decode_utf8_lossy()
+                    .into_owned(),
+            ),
+            "base64Encode" => s(base64::engine::general_purpose::STANDARD.encode(arg())),
+            "base64Decode" => {
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(arg().trim())
+                    .map_err(|e| format!("Illegal base64 character: {e}"))?;
+                s(String::from_utf8_lossy(&bytes).into_owned())
+            }
+            _ => Ok(None),
+        }
+    }
+
+    fn render(&self) -> String {
+        String::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_like_commons_lang() {
+        assert_eq!(
+            escape_javascript("it's \"x\"/\n\u{e9}"),
+            "it\\'s \\\"x\\\"\\/\\n\\u00E9"
+        );
+        assert_eq!(url_encode("a b&c=d*é"), "a+b%26c%3Dd*%C3%A9");
+    }
+}
