@@ -4,7 +4,7 @@
 # (boto3, the AWS CLI, plain HTTP). Exits non-zero on the first failing stage.
 #
 #   scripts/test.sh            # everything
-#   SKIP_BLACKBOX=1 scripts/test.sh   # Rust tests only
+#   SKIP_BLACKBOX=1 scripts/test.sh   # no black-box tests; SKIP_FUZZ=1: no fuzzing
 #   PYTEST_ARGS="-k stages" scripts/test.sh
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -37,6 +37,11 @@ cargo build --locked --bin portico
 
 say "cargo test"
 cargo test --locked --workspace --quiet
+
+if [ -z "${SKIP_FUZZ:-}" ]; then
+  say "fuzzing (bounded: FUZZ_SECONDS=${FUZZ_SECONDS:-15} per target)"
+  FUZZ_SECONDS=${FUZZ_SECONDS:-15} bash scripts/fuzz.sh
+fi
 
 if [ -z "${SKIP_BLACKBOX:-}" ]; then
   say "black-box tests (boto3, AWS CLI, HTTP)"

@@ -44,6 +44,24 @@ fn empty_schema() -> ApiError {
     ApiError::bad_request("Model schema must have at least 1 property or array items defined")
 }
 
+/// Whether every model of the API (with `candidate` replacing or adding one) still compiles:
+/// a schema that cannot be used for validation is refused when it is written, as on AWS.
+fn check_compiles(doc: &RestApiDocument, name: &str, schema: &str) -> Result<(), ApiError> {
+    let mut models: Vec<(String, String)> = doc
+        .models
+        .iter()
+        .filter(|(n, _)| n.as_str() != name)
+        .map(|(n, m)| (n.clone(), m.schema.clone().unwrap_or_default()))
+        .collect();
+    models.push((name.to_string(), schema.to_string()));
+    portico_mapping::SchemaSet::compile(&models).map(|_| ()).map_err(|e| {
+        ApiError::bad_request(format!(
+            "Invalid model specified: Validation Result: warnings : [], errors : [Invalid model schema specified: {}]",
+            e.message
+        ))
+    })
+}
+
 /// AWS's checks on a model's schema text.
 fn check_schema(schema: Option<&str>, content_type: &str) -> Result<(), ApiError> {
     let Some(text) = schema.filter(|s| !s.trim().is_empty()) else {
@@ -85,6 +103,9 @@ pub(crate) async fn create(cp: &ControlPlane, call: &Call) -> Outcome {
                 ));
             }
             check_schema(input.schema.as_deref(), &content_type)?;
+            if content_type.contains("json") {
+                check_compiles(doc, &name, input.schema.as_deref().unwrap_or_default())?;
+            }
             let m = v1::Model {
                 id: Some(ids::short_id(6)),
                 name: Some(name.clone()),
@@ -135,7 +156,7 @@ pub(crate) async fn update(cp: &ControlPlane, call: &Call) -> Outcome {
     let name = call.param("model_name").to_string();
     let model = cp
         .update_api(call.param("restapi_id"), |doc| {
-            let m = doc.models.get_mut(&name).ok_or_else(|| not_found(&name))?;
+            doc.models.get(&name).ok_or_else(|| not_found(&name))?;
             for p in &patches {
                 let field = p.segments.first().map(String::as_str).unwrap_or("");
                 if p.segments.len() != 1 || !["description", "schema"].contains(&field) {
@@ -149,14 +170,26 @@ pub(crate) async fn update(cp: &ControlPlane, call: &Call) -> Outcome {
                     return Err(unsupported_op(p));
                 }
                 if field == "schema" {
-                    let ct = m.content_type.clone().unwrap_or_default();
+                    let ct = doc
+                        .models
+                        .get(&name)
+                        .and_then(|m| m.content_type.clone())
+                        .unwrap_or_default();
                     check_schema(p.value.as_deref(), &ct)?;
+                    if ct.contains("json") {
+                        check_compiles(doc, &name, p.value.as_deref().unwrap_or_default())?;
+                    }
+                    let m = doc.models.get_mut(&name).ok_or_else(|| not_found(&name))?;
                     m.schema = p.value.clone();
                 } else {
+                    let m = doc.models.get_mut(&name).ok_or_else(|| not_found(&name))?;
                     m.description = p.value.clone().filter(|d| !d.is_empty());
                 }
             }
-            Ok(m.clone())
+            doc.models
+                .get(&name)
+                .cloned()
+                .ok_or_else(|| not_found(&name))
         })
         .await
         .map_err(model_error(&name))?;

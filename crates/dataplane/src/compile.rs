@@ -94,6 +94,7 @@ pub enum UriPart {
 #[derive(Debug, Default)]
 pub struct RequestPlan {
     pub parameters: Vec<(ParamTarget, ParamSource)>,
+    pub content_handling: crate::binary::ContentHandling,
     pub templates: TemplateSet,
     pub passthrough: Passthrough,
 }
@@ -116,6 +117,7 @@ pub struct ResponsePlan {
 #[derive(Debug)]
 pub struct IntegrationResponse {
     pub status: u16,
+    pub content_handling: crate::binary::ContentHandling,
     pub pattern: Option<regex::Regex>,
     pub parameters: Vec<(String, ParamSource)>,
     pub templates: TemplateSet,
@@ -203,6 +205,7 @@ fn request_plan(i: &v1::Integration) -> Result<RequestPlan, CompileError> {
         parameters,
         templates: TemplateSet::compile(i.request_templates.as_ref())?,
         passthrough,
+        content_handling: crate::binary::ContentHandling::parse(i.content_handling.as_deref()),
     })
 }
 
@@ -233,6 +236,7 @@ fn response_plan(i: &v1::Integration) -> Result<ResponsePlan, CompileError> {
         }
         plan.responses.push(IntegrationResponse {
             status,
+            content_handling: crate::binary::ContentHandling::parse(r.content_handling.as_deref()),
             pattern,
             parameters,
             templates: TemplateSet::compile(r.response_templates.as_ref())?,

@@ -35,6 +35,17 @@ fn decode(s: &str) -> String {
         .into_owned()
 }
 
+/// The value at a JSONPath of a JSON body, as a mapping expression yields it: strings as they
+/// are, anything else as JSON text; nothing when the body is not JSON or the path is missing.
+pub fn json_path_value(body: &[u8], path: &portico_mapping::JsonPath) -> Option<String> {
+    let doc: serde_json::Value = serde_json::from_slice(body).ok()?;
+    match path.eval(&doc)? {
+        serde_json::Value::String(s) => Some(s),
+        serde_json::Value::Null => None,
+        other => Some(other.to_string()),
+    }
+}
+
 impl Invocation {
     pub fn path_param(&self, name: &str) -> Option<&str> {
         self.path_params
@@ -114,11 +125,13 @@ impl Invocation {
                 (!v.is_empty()).then(|| v.join(","))
             }
             ParamSource::MethodBody => Some(String::from_utf8_lossy(&self.body).into_owned()),
+            ParamSource::MethodBodyPath(p) => json_path_value(&self.body, p),
             ParamSource::Context(n) => self.context_var(n),
             ParamSource::StageVariable(n) => self.stage.variables.get(n).cloned(),
             ParamSource::IntegrationHeader(_)
             | ParamSource::IntegrationMultiHeader(_)
-            | ParamSource::IntegrationBody => None,
+            | ParamSource::IntegrationBody
+            | ParamSource::IntegrationBodyPath(_) => None,
         }
     }
 }

@@ -8,7 +8,7 @@ use crate::compile::CompileError;
 type Rule<T> = (&'static str, fn(String) -> T);
 
 /// Where a mapped value comes from (`method.request.path.id`, `'static'`, ...).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum ParamSource {
     Static(String),
     MethodPath(String),
@@ -17,11 +17,15 @@ pub enum ParamSource {
     MethodMultiQuery(String),
     MethodMultiHeader(String),
     MethodBody,
+    /// `method.request.body.JSONPath`: compiled once.
+    MethodBodyPath(std::sync::Arc<portico_mapping::JsonPath>),
     Context(String),
     StageVariable(String),
     IntegrationHeader(String),
     IntegrationMultiHeader(String),
     IntegrationBody,
+    /// `integration.response.body.JSONPath`.
+    IntegrationBodyPath(std::sync::Arc<portico_mapping::JsonPath>),
 }
 
 impl ParamSource {
@@ -58,10 +62,23 @@ impl ParamSource {
                 return Some(make(name.to_string()));
             }
         }
+        let body_path = |rest: &str| {
+            portico_mapping::JsonPath::parse(&format!("${rest}"))
+                .ok()
+                .map(std::sync::Arc::new)
+        };
         match e {
             "method.request.body" => Some(ParamSource::MethodBody),
             "integration.response.body" => Some(ParamSource::IntegrationBody),
-            _ => None,
+            _ => {
+                if let Some(rest) = e.strip_prefix("method.request.body.") {
+                    return body_path(&format!(".{rest}")).map(ParamSource::MethodBodyPath);
+                }
+                if let Some(rest) = e.strip_prefix("integration.response.body.") {
+                    return body_path(&format!(".{rest}")).map(ParamSource::IntegrationBodyPath);
+                }
+                None
+            }
         }
     }
 }
@@ -182,19 +199,20 @@ mod tests {
 
     #[test]
     fn parses_sources_and_targets() {
-        assert_eq!(
-            ParamSource::parse("'abc'"),
-            Some(ParamSource::Static("abc".into()))
-        );
-        assert_eq!(
+        assert!(matches!(ParamSource::parse("'abc'"), Some(ParamSource::Static(s)) if s == "abc"));
+        assert!(matches!(
             ParamSource::parse("method.request.path.id"),
-            Some(ParamSource::MethodPath("id".into()))
-        );
-        assert_eq!(
+            Some(ParamSource::MethodPath(s)) if s == "id"
+        ));
+        assert!(matches!(
             ParamSource::parse("stageVariables.x"),
-            Some(ParamSource::StageVariable("x".into()))
-        );
-        assert_eq!(ParamSource::parse("nonsense"), None);
+            Some(ParamSource::StageVariable(s)) if s == "x"
+        ));
+        assert!(matches!(
+            ParamSource::parse("integration.response.body.a.b"),
+            Some(ParamSource::IntegrationBodyPath(_))
+        ));
+        assert!(ParamSource::parse("nonsense").is_none());
         assert_eq!(
             ParamTarget::parse("integration.request.header.X-Id"),
             Some(ParamTarget::Header("X-Id".into()))

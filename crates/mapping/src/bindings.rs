@@ -320,7 +320,7 @@ pub fn escape_javascript(s: &str) -> String {
             0x22 => out.push_str("\\\""),
             0x5c => out.push_str("\\\\"),
             0x2f => out.push_str("\\/"),
-            u if u < 0x20 || u > 0x7e => out.push_str(&format!("\\u{u:04X}")),
+            u if !(0x20..=0x7e).contains(&u) => out.push_str(&format!("\\u{u:04X}")),
             u => out.push(u as u8 as char),
         }
     }
@@ -348,11 +348,20 @@ impl HostObject for Util {
     fn call(&self, method: &str, args: &[Value]) -> Result<Option<Value>, String> {
         let arg = || arg_str(args, 0).unwrap_or_default();
         let s = |v: String| Ok(Some(Value::String(Rc::from(v))));
+        // A function of a missing value gives a missing value (which prints as nothing).
+        let string_functions = [
+            "escapeJavaScript",
+            "parseJson",
+            "urlEncode",
+            "urlDecode",
+            "base64Encode",
+            "base64Decode",
+        ];
+        if string_functions.contains(&method) && matches!(args.first(), None | Some(Value::Null)) {
+            return Ok(Some(Value::Null));
+        }
         match method {
-            "escapeJavaScript" => match args.first() {
-                None | Some(Value::Null) => Ok(Some(Value::Null)),
-                Some(_) => s(escape_javascript(&arg())),
-            },
+            "escapeJavaScript" => s(escape_javascript(&arg())),
             "parseJson" => {
                 let v: serde_json::Value = serde_json::from_str(&arg())
                     .map_err(|e| format!("Unable to parse JSON: {e}"))?;
@@ -395,5 +404,32 @@ mod tests {
             "it\\'s \\\"x\\\"\\/\\n\\u00E9"
         );
         assert_eq!(url_encode("a b&c=d*é"), "a+b%26c%3Dd*%C3%A9");
+    }
+}
+
+#[cfg(test)]
+mod render_tests {
+    use super::*;
+
+    fn render_with_body(template: &str, body: &str) -> String {
+        let t = Template::parse(template).unwrap();
+        let b = Bindings {
+            input: InputData {
+                body: Rc::from(body),
+                ..Default::default()
+            },
+            context: context_map(&[]),
+            stage_variables: Map::new(),
+        };
+        render(&t, &b, &Limits::default()).unwrap()
+    }
+
+    #[test]
+    fn util_functions_of_null_print_nothing() {
+        let out = render_with_body(
+            "[$util.escapeJavaScript($input.path('$.missing'))][$util.urlEncode($input.body.x)]",
+            "{}",
+        );
+        assert_eq!(out, "[][]");
     }
 }

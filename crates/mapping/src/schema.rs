@@ -672,10 +672,8 @@ impl<'a> Builder<'a> {
                     }
                     node.not = Some(self.child(model, ptr, &["not"]));
                 }
-                "id" | "$schema" | "title" | "description" => {
-                    if !v.is_string() {
-                        return Err(bad(kw, "must be a string"));
-                    }
+                "id" | "$schema" | "title" | "description" if !v.is_string() => {
+                    return Err(bad(kw, "must be a string"));
                 }
                 // `default`, vendor extensions and unknown keywords are ignored (fge warns).
                 _ => {}
@@ -1136,10 +1134,10 @@ impl<'c, 'v> Validator<'c, 'v> {
                             selected.push(*s);
                         }
                     }
-                    if selected.is_empty() {
-                        if let Additional::Schema(s) = node.additional_properties {
-                            selected.push(s);
-                        }
+                    if selected.is_empty()
+                        && let Additional::Schema(s) = node.additional_properties
+                    {
+                        selected.push(s);
                     }
                     let Some(child) = m.get(k.as_str()) else {
                         continue;
@@ -1170,14 +1168,13 @@ impl<'c, 'v> Validator<'c, 'v> {
         // additionalItems
         if let (Value::Array(a), Items::Tuple(items), Additional::Forbidden) =
             (inst, &node.items, node.additional_items)
+            && a.len() > items.len()
         {
-            if a.len() > items.len() {
-                report.push(format!(
-                    "schema only allows {} elements in array but instance has {} elements",
-                    items.len(),
-                    a.len()
-                ));
-            }
+            report.push(format!(
+                "schema only allows {} elements in array but instance has {} elements",
+                items.len(),
+                a.len()
+            ));
         }
         // additionalProperties
         if let (Value::Object(m), Additional::Forbidden) = (inst, node.additional_properties) {
@@ -1255,29 +1252,29 @@ impl<'c, 'v> Validator<'c, 'v> {
             }
         }
         // enum
-        if let Some(Value::Array(values)) = &node.enumeration {
-            if !values.iter().any(|e| json_equal(e, inst)) {
-                report.push(format!(
-                    "instance value ({}) not found in enum (possible values: {})",
-                    json_text(inst),
-                    json_text(node.enumeration.as_ref().unwrap_or(&Value::Null))
-                ));
-            }
+        if let Some(Value::Array(values)) = &node.enumeration
+            && !values.iter().any(|e| json_equal(e, inst))
+        {
+            report.push(format!(
+                "instance value ({}) not found in enum (possible values: {})",
+                json_text(inst),
+                json_text(node.enumeration.as_ref().unwrap_or(&Value::Null))
+            ));
         }
         // format
-        if let (Some(f), Value::String(s)) = (node.format, inst) {
-            if let Some(msg) = check_format(f, s) {
-                report.push(msg);
-            }
+        if let (Some(f), Value::String(s)) = (node.format, inst)
+            && let Some(msg) = check_format(f, s)
+        {
+            report.push(msg);
         }
         // maxItems / maxLength / maxProperties / maximum
-        if let (Some(max), Value::Array(a)) = (node.max_items, inst) {
-            if a.len() as u64 > max {
-                report.push(format!(
-                    "array is too long: must have at most {max} elements but instance has {} elements",
-                    a.len()
-                ));
-            }
+        if let (Some(max), Value::Array(a)) = (node.max_items, inst)
+            && a.len() as u64 > max
+        {
+            report.push(format!(
+                "array is too long: must have at most {max} elements but instance has {} elements",
+                a.len()
+            ));
         }
         if let (Some(max), Value::String(s)) = (node.max_length, inst) {
             let len = s.chars().count() as u64;
@@ -1287,13 +1284,13 @@ impl<'c, 'v> Validator<'c, 'v> {
                 ));
             }
         }
-        if let (Some(max), Value::Object(m)) = (node.max_properties, inst) {
-            if m.len() as u64 > max {
-                report.push(format!(
-                    "object has too many properties (found {} but schema requires at most {max})",
-                    m.len()
-                ));
-            }
+        if let (Some(max), Value::Object(m)) = (node.max_properties, inst)
+            && m.len() as u64 > max
+        {
+            report.push(format!(
+                "object has too many properties (found {} but schema requires at most {max})",
+                m.len()
+            ));
         }
         if let (Some(b), Value::Number(x)) = (&node.maximum, inst) {
             match num_cmp(x, &b.value) {
@@ -1309,13 +1306,13 @@ impl<'c, 'v> Validator<'c, 'v> {
             }
         }
         // minItems / minLength / minProperties / minimum
-        if let (Some(min), Value::Array(a)) = (node.min_items, inst) {
-            if (a.len() as u64) < min {
-                report.push(format!(
-                    "array is too short: must have at least {min} elements but instance has {} elements",
-                    a.len()
-                ));
-            }
+        if let (Some(min), Value::Array(a)) = (node.min_items, inst)
+            && (a.len() as u64) < min
+        {
+            report.push(format!(
+                "array is too short: must have at least {min} elements but instance has {} elements",
+                a.len()
+            ));
         }
         if let (Some(min), Value::String(s)) = (node.min_length, inst) {
             let len = s.chars().count() as u64;
@@ -1325,13 +1322,13 @@ impl<'c, 'v> Validator<'c, 'v> {
                 ));
             }
         }
-        if let (Some(min), Value::Object(m)) = (node.min_properties, inst) {
-            if (m.len() as u64) < min {
-                report.push(format!(
-                    "object has too few properties (found {} but schema requires at least {min})",
-                    m.len()
-                ));
-            }
+        if let (Some(min), Value::Object(m)) = (node.min_properties, inst)
+            && (m.len() as u64) < min
+        {
+            report.push(format!(
+                "object has too few properties (found {} but schema requires at least {min})",
+                m.len()
+            ));
         }
         if let (Some(b), Value::Number(x)) = (&node.minimum, inst) {
             match num_cmp(x, &b.value) {
@@ -1347,16 +1344,16 @@ impl<'c, 'v> Validator<'c, 'v> {
             }
         }
         // multipleOf
-        if let (Some(d), Value::Number(x)) = (&node.multiple_of, inst) {
-            if !is_multiple_of(x, d) {
-                report.push(format!("remainder of division is not zero ({x} / {d})"));
-            }
+        if let (Some(d), Value::Number(x)) = (&node.multiple_of, inst)
+            && !is_multiple_of(x, d)
+        {
+            report.push(format!("remainder of division is not zero ({x} / {d})"));
         }
         // not
-        if let Some(s) = node.not {
-            if self.passes(s, inst) {
-                report.push("instance matched a schema which it should not have".to_string());
-            }
+        if let Some(s) = node.not
+            && self.passes(s, inst)
+        {
+            report.push("instance matched a schema which it should not have".to_string());
         }
         // oneOf
         if !node.one_of.is_empty() {
@@ -1374,49 +1371,49 @@ impl<'c, 'v> Validator<'c, 'v> {
             }
         }
         // pattern
-        if let (Some(p), Value::String(s)) = (&node.pattern, inst) {
-            if !p.re.is_match(s) {
-                report.push(format!(
-                    "ECMA 262 regex \"{}\" does not match input string \"{s}\"",
-                    p.source
-                ));
-            }
+        if let (Some(p), Value::String(s)) = (&node.pattern, inst)
+            && !p.re.is_match(s)
+        {
+            report.push(format!(
+                "ECMA 262 regex \"{}\" does not match input string \"{s}\"",
+                p.source
+            ));
         }
         // required
-        if let Value::Object(m) = inst {
-            if !node.required.is_empty() {
-                let missing: Vec<&str> = node
-                    .required
-                    .iter()
-                    .filter(|r| !m.contains_key(r.as_str()))
-                    .map(String::as_str)
-                    .collect();
-                if !missing.is_empty() {
-                    report.push(format!(
-                        "object has missing required properties ({})",
-                        json_string_array(missing.into_iter())
-                    ));
-                }
+        if let Value::Object(m) = inst
+            && !node.required.is_empty()
+        {
+            let missing: Vec<&str> = node
+                .required
+                .iter()
+                .filter(|r| !m.contains_key(r.as_str()))
+                .map(String::as_str)
+                .collect();
+            if !missing.is_empty() {
+                report.push(format!(
+                    "object has missing required properties ({})",
+                    json_string_array(missing.into_iter())
+                ));
             }
         }
         // type
-        if let Some(types) = node.types {
-            if types & t == 0 {
-                let allowed = (0..TYPE_NAMES.len())
-                    .filter(|i| types & (1 << i) != 0)
-                    .map(|i| TYPE_NAMES[i]);
-                report.push(format!(
-                    "instance type ({}) does not match any allowed primitive type (allowed: {})",
-                    TYPE_NAMES[type_index(inst)],
-                    json_string_array(allowed)
-                ));
-            }
+        if let Some(types) = node.types
+            && types & t == 0
+        {
+            let allowed = (0..TYPE_NAMES.len())
+                .filter(|i| types & (1 << i) != 0)
+                .map(|i| TYPE_NAMES[i]);
+            report.push(format!(
+                "instance type ({}) does not match any allowed primitive type (allowed: {})",
+                TYPE_NAMES[type_index(inst)],
+                json_string_array(allowed)
+            ));
         }
         // uniqueItems
-        if let (true, Value::Array(a)) = (node.unique_items, inst) {
-            if has_duplicates(a) {
-                report.push("array must not contain duplicate elements".to_string());
-            }
+        if let (true, Value::Array(a)) = (node.unique_items, inst)
+            && has_duplicates(a)
+        {
+            report.push("array must not contain duplicate elements".to_string());
         }
     }
 }
@@ -1606,10 +1603,10 @@ fn is_multiple_of(x: &Number, d: &Number) -> bool {
             return true;
         }
         if p >= q {
-            if let Some(pw) = pow10_mod(p - q, b) {
-                if let Some(prod) = (a % b).checked_mul(pw) {
-                    return prod % b == 0;
-                }
+            if let Some(pw) = pow10_mod(p - q, b)
+                && let Some(prod) = (a % b).checked_mul(pw)
+            {
+                return prod % b == 0;
             }
         } else {
             let k = u32::try_from(q - p).unwrap_or(u32::MAX);

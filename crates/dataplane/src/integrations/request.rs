@@ -19,8 +19,15 @@ pub(crate) fn body(
         .header("content-type")
         .map(media_type)
         .unwrap_or_else(|| "application/json".into());
+    let binary = crate::binary::is_binary(&inv.stage.binary_media_types, Some(&ct));
+    let payload = crate::binary::convert_request(&inv.body, binary, plan.content_handling)
+        .map_err(|why| {
+            GatewayError::new(ResponseType::BadRequestBody)
+                .with_message("Invalid request body")
+                .because(why)
+        })?;
     if let Some((key, template)) = plan.templates.for_request(&ct) {
-        let (body, overrides) = templates::render(inv, template, &inv.body, &Overrides::default())?;
+        let (body, overrides) = templates::render(inv, template, &payload, &Overrides::default())?;
         return Ok((key.to_string(), body, overrides));
     }
     let reject = match plan.passthrough {
@@ -31,7 +38,7 @@ pub(crate) fn body(
     if reject {
         return Err(GatewayError::new(ResponseType::UnsupportedMediaType));
     }
-    Ok((ct, inv.body.clone(), Overrides::default()))
+    Ok((ct, payload, Overrides::default()))
 }
 
 /// Mapped integration-request parameters, split by where they go.

@@ -63,6 +63,7 @@ pub(crate) fn map(
                 })
             }
             ParamSource::IntegrationBody => Some(String::from_utf8_lossy(&out.body).into_owned()),
+            ParamSource::IntegrationBodyPath(p) => crate::invocation::json_path_value(&out.body, p),
             other => inv.source_value(other),
         };
         let Some(value) = value else { continue };
