@@ -1,4 +1,4 @@
-"""Operations outside issue #2 must fail clearly, naming the operation, never pretend to succeed."""
+"""Operations not built yet must fail clearly, naming the operation, never pretend to succeed."""
 
 from __future__ import annotations
 
@@ -10,12 +10,11 @@ from botocore.exceptions import ClientError
 from portico_helpers import CliError
 
 OUT_OF_SCOPE = [
-    ("get_api_keys", {}, "GetApiKeys"),
-    ("get_usage_plans", {}, "GetUsagePlans"),
     ("get_domain_names", {}, "GetDomainNames"),
     ("get_vpc_links", {}, "GetVpcLinks"),
     ("get_client_certificates", {}, "GetClientCertificates"),
-    ("create_api_key", {"name": "k"}, "CreateApiKey"),
+    ("generate_client_certificate", {"description": "c"}, "GenerateClientCertificate"),
+    ("get_sdk_types", {}, "GetSdkTypes"),
 ]
 
 
@@ -34,6 +33,6 @@ def test_unimplemented_operation_raises_an_error_naming_it(apigw, operation, kwa
 
 def test_unimplemented_operation_fails_in_the_cli(cli):
     with pytest.raises(CliError) as exc:
-        cli("apigateway", "get-api-keys")
+        cli("apigateway", "get-domain-names")
     assert exc.value.returncode != 0
-    assert "getapikeys" in squash(exc.value.stderr)
+    assert "getdomainnames" in squash(exc.value.stderr)

@@ -9,9 +9,12 @@
 //! Architecture invariant: the control plane writes definitions to the store and never talks
 //! to the data plane; the data plane learns of changes through the store's change feed.
 
+mod account;
+mod api_keys;
 mod call;
 mod deployments;
 mod error;
+mod gateway_responses;
 mod integrations;
 mod methods;
 mod models;
@@ -23,6 +26,7 @@ mod restapis;
 mod routes;
 mod stages;
 mod state;
+mod usage_plans;
 
 use std::sync::Arc;
 
@@ -189,6 +193,30 @@ impl ControlPlane {
             Op::GetRequestValidators => request_validators::list(self, call).await,
             Op::UpdateRequestValidator => request_validators::update(self, call).await,
             Op::DeleteRequestValidator => request_validators::delete(self, call).await,
+            Op::GetGatewayResponse => gateway_responses::get(self, call).await,
+            Op::GetGatewayResponses => gateway_responses::list(self, call).await,
+            Op::PutGatewayResponse => gateway_responses::put(self, call).await,
+            Op::UpdateGatewayResponse => gateway_responses::update(self, call).await,
+            Op::DeleteGatewayResponse => gateway_responses::delete(self, call).await,
+            Op::CreateApiKey => api_keys::create(self, call).await,
+            Op::GetApiKey => api_keys::get(self, call).await,
+            Op::GetApiKeys => api_keys::list(self, call).await,
+            Op::UpdateApiKey => api_keys::update(self, call).await,
+            Op::DeleteApiKey => api_keys::delete(self, call).await,
+            Op::ImportApiKeys => api_keys::import(self, call).await,
+            Op::CreateUsagePlan => usage_plans::create(self, call).await,
+            Op::GetUsagePlan => usage_plans::get(self, call).await,
+            Op::GetUsagePlans => usage_plans::list(self, call).await,
+            Op::UpdateUsagePlan => usage_plans::update(self, call).await,
+            Op::DeleteUsagePlan => usage_plans::delete(self, call).await,
+            Op::CreateUsagePlanKey => usage_plans::create_key(self, call).await,
+            Op::GetUsagePlanKey => usage_plans::get_key(self, call).await,
+            Op::GetUsagePlanKeys => usage_plans::list_keys(self, call).await,
+            Op::DeleteUsagePlanKey => usage_plans::delete_key(self, call).await,
+            Op::GetUsage => usage_plans::get_usage(self, call).await,
+            Op::UpdateUsage => usage_plans::update_usage(self, call).await,
+            Op::GetAccount => account::get(self, call).await,
+            Op::UpdateAccount => account::update(self, call).await,
             Op::CreateDeployment => deployments::create(self, call).await,
             Op::GetDeployment => deployments::get(self, call).await,
             Op::GetDeployments => deployments::list(self, call).await,

@@ -6,15 +6,12 @@ use crate::{ApiError, Call};
 
 /// One page of `items` as the call's `limit` and `position` ask.
 pub(crate) fn page(call: &Call, items: Vec<Value>) -> Result<Value, ApiError> {
+    // AWS answers an out-of-range limit with an empty page (0) or at most 500 items.
     let limit = match call.query("limit") {
         None => 25,
-        Some(s) => match s.parse::<usize>() {
-            Ok(n) if (1..=500).contains(&n) => n,
-            _ => {
-                return Err(ApiError::bad_request(
-                    "The limit must be between 1 and 500.",
-                ));
-            }
+        Some(s) => match s.parse::<i64>() {
+            Ok(n) => n.clamp(0, 500) as usize,
+            Err(_) => return Err(ApiError::bad_request("Invalid limit specified")),
         },
     };
     let start = match call.query("position") {
@@ -26,7 +23,7 @@ pub(crate) fn page(call: &Call, items: Vec<Value>) -> Result<Value, ApiError> {
     let total = items.len();
     let page: Vec<Value> = items.into_iter().skip(start).take(limit).collect();
     let mut out = json!({ "item": page });
-    if start + limit < total {
+    if limit > 0 && start + limit < total {
         out["position"] = Value::String((start + limit).to_string());
     }
     Ok(out)

@@ -23,6 +23,9 @@ pub struct CompiledApi {
 #[derive(Debug)]
 pub struct CompiledStage {
     pub api_id: String,
+    /// `HEADER` (x-api-key) or `AUTHORIZER` (the authorizer's usageIdentifierKey).
+    pub api_key_from_header: bool,
+    pub gateway_responses: crate::gateway_response::Customized,
     pub name: String,
     pub deployment_id: String,
     pub variables: Arc<IndexMap<String, String>>,
@@ -51,6 +54,12 @@ impl CompiledResource {
 #[derive(Debug)]
 pub struct CompiledMethod {
     pub http_method: String,
+    pub api_key_required: bool,
+    /// `/resourcePath/METHOD`, as usage plans key their per-method throttles.
+    pub method_key: String,
+    /// The stage's throttle for this method (its own method setting, else `*/*`): bucket
+    /// key and limit.
+    pub stage_throttle: Option<(String, portico_limits::Throttle)>,
     pub validation: crate::method_request::Validation,
     pub resource_id: String,
     pub resource_path: String,
@@ -291,6 +300,30 @@ fn integration(
     })
 }
 
+/// The stage's throttle for a method: its own `methodSettings` entry, else `*/*`.
+fn stage_throttle(
+    stage: &v1::Stage,
+    api: &v1::RestApi,
+    path: &str,
+    verb: &str,
+) -> Option<(String, portico_limits::Throttle)> {
+    let settings = stage.method_settings.as_ref()?;
+    let own = format!("{}/{verb}", path.trim_start_matches('/'));
+    let (key, s) = settings
+        .get_key_value(&own)
+        .or_else(|| settings.get_key_value("*/*"))?;
+    let t = portico_limits::Throttle {
+        rate: s.throttling_rate_limit?,
+        burst: u32::try_from(s.throttling_burst_limit?.max(0)).ok()?,
+    };
+    let bucket = format!(
+        "stage:{}:{}:{key}",
+        api.id.as_deref().unwrap_or(""),
+        stage.stage_name.as_deref().unwrap_or("")
+    );
+    Some((bucket, t))
+}
+
 /// The API's models compiled into one schema set, at most once per stage.
 #[derive(Default)]
 struct SchemaCache(Option<Option<Arc<portico_mapping::schema::SchemaSet>>>);
@@ -380,8 +413,12 @@ pub fn compile_stage(stage: &v1::Stage, deployment: &DeploymentRecord) -> Compil
             .map(|(verb, m)| {
                 let integration = integration(m.method_integration.as_ref(), &vars)
                     .unwrap_or_else(|e| Integration::Unsupported(e.0));
+                let method_key = format!("{}/{verb}", if path == "/" { "" } else { path.as_str() });
                 Arc::new(CompiledMethod {
                     http_method: verb.clone(),
+                    api_key_required: m.api_key_required.unwrap_or(false),
+                    stage_throttle: stage_throttle(stage, &doc.api, &path, verb),
+                    method_key,
                     validation: validation(doc, m, &mut schemas),
                     resource_id: rid.clone(),
                     resource_path: path.clone(),
@@ -404,6 +441,8 @@ pub fn compile_stage(stage: &v1::Stage, deployment: &DeploymentRecord) -> Compil
     }
     CompiledStage {
         api_id: doc.api.id.clone().unwrap_or_default(),
+        api_key_from_header: doc.api.api_key_source.as_deref() != Some("AUTHORIZER"),
+        gateway_responses: crate::gateway_response::Customized::compile(doc),
         name: stage.stage_name.clone().unwrap_or_default(),
         deployment_id: deployment.deployment.id.clone().unwrap_or_default(),
         variables: vars,

@@ -191,10 +191,24 @@ impl GatewayError {
             .unwrap_or(self.kind.default_message())
     }
 
+    /// AWS's default body. Errors of the execution itself (integration failures and timeouts,
+    /// configuration errors) are written `{"message": "..."}`, with a space, unlike the
+    /// others (recorded: the 36-byte `Internal server error` body).
+    fn default_body(&self) -> String {
+        let quoted = serde_json::Value::String(self.message().to_string()).to_string();
+        match self.kind {
+            ResponseType::IntegrationFailure
+            | ResponseType::IntegrationTimeout
+            | ResponseType::ApiConfigurationError
+            | ResponseType::Default5xx => format!("{{\"message\": {quoted}}}"),
+            _ => format!("{{\"message\":{quoted}}}"),
+        }
+    }
+
     /// The client's view of this error with AWS's default gateway response.
     pub fn render(&self) -> Response<Full<Bytes>> {
         let status = self.status.unwrap_or(self.kind.status());
-        let body = serde_json::json!({ "message": self.message() }).to_string();
+        let body = self.default_body();
         error_response(status, self.kind.error_type(), body)
     }
 }
@@ -228,5 +242,224 @@ mod tests {
             r.headers()["x-amzn-errortype"],
             "MissingAuthenticationTokenException"
         );
+    }
+}
+
+// === Customized gateway responses ===
+
+impl ResponseType {
+    pub const ALL: [ResponseType; 21] = [
+        ResponseType::AccessDenied,
+        ResponseType::ApiConfigurationError,
+        ResponseType::AuthorizerConfigurationError,
+        ResponseType::AuthorizerFailure,
+        ResponseType::BadRequestParameters,
+        ResponseType::BadRequestBody,
+        ResponseType::Default4xx,
+        ResponseType::Default5xx,
+        ResponseType::ExpiredToken,
+        ResponseType::IntegrationFailure,
+        ResponseType::IntegrationTimeout,
+        ResponseType::InvalidApiKey,
+        ResponseType::InvalidSignature,
+        ResponseType::MissingAuthenticationToken,
+        ResponseType::QuotaExceeded,
+        ResponseType::RequestTooLarge,
+        ResponseType::ResourceNotFound,
+        ResponseType::Throttled,
+        ResponseType::Unauthorized,
+        ResponseType::UnsupportedMediaType,
+        ResponseType::WafFiltered,
+    ];
+}
+
+/// One customized gateway response, compiled from the deployment.
+#[derive(Debug)]
+pub struct Custom {
+    pub status: Option<u16>,
+    pub headers: Vec<(String, crate::mapping::ParamSource)>,
+    pub templates: crate::mapping::TemplateSet,
+}
+
+/// The API's gateway responses: for each type, its own, else DEFAULT_4XX / DEFAULT_5XX by
+/// its status class. Types with neither answer AWS's defaults without any rendering work.
+#[derive(Debug, Default)]
+pub struct Customized {
+    by_type: std::collections::HashMap<ResponseType, std::sync::Arc<Custom>>,
+}
+
+impl Customized {
+    pub fn compile(doc: &portico_model::document::RestApiDocument) -> Customized {
+        let compile_one = |r: &portico_model::v1::GatewayResponse| -> Option<Custom> {
+            let headers = r
+                .response_parameters
+                .iter()
+                .flatten()
+                .filter_map(|(k, v)| {
+                    let name = k.strip_prefix("gatewayresponse.header.")?;
+                    Some((
+                        name.to_ascii_lowercase(),
+                        crate::mapping::ParamSource::parse(v)?,
+                    ))
+                })
+                .collect();
+            let templates =
+                crate::mapping::TemplateSet::compile(r.response_templates.as_ref()).ok()?;
+            Some(Custom {
+                status: r.status_code.as_deref().and_then(|s| s.parse().ok()),
+                headers,
+                templates,
+            })
+        };
+        let mut own = std::collections::HashMap::new();
+        for t in ResponseType::ALL {
+            if let Some(r) = doc.gateway_responses.get(t.as_str()).and_then(compile_one) {
+                own.insert(t, std::sync::Arc::new(r));
+            }
+        }
+        let d4 = own.get(&ResponseType::Default4xx).cloned();
+        let d5 = own.get(&ResponseType::Default5xx).cloned();
+        let mut by_type = own.clone();
+        for t in ResponseType::ALL {
+            if by_type.contains_key(&t) {
+                continue;
+            }
+            let parent = if t.status() < 500 { &d4 } else { &d5 };
+            if let Some(p) = parent {
+                by_type.insert(t, p.clone());
+            }
+        }
+        Customized { by_type }
+    }
+
+    pub fn get(&self, t: ResponseType) -> Option<&Custom> {
+        self.by_type.get(&t).map(|c| c.as_ref())
+    }
+}
+
+/// What an error response may read of the request (it may fail before an invocation exists).
+pub struct Scope<'a> {
+    pub stage: &'a crate::compile::CompiledStage,
+    pub headers: &'a http::HeaderMap,
+    pub query: Option<&'a str>,
+    pub path_params: &'a [(String, String)],
+    pub resource_path: &'a str,
+    pub http_method: &'a str,
+    pub request_id: &'a str,
+}
+
+impl GatewayError {
+    /// Renders this error with the API's gateway responses (AWS's defaults when not
+    /// customized).
+    pub fn render_in(&self, scope: &Scope<'_>) -> Response<Full<Bytes>> {
+        let Some(custom) = scope.stage.gateway_responses.get(self.kind) else {
+            return self.render();
+        };
+        let status = custom.status.or(self.status).unwrap_or(self.kind.status());
+        let accept = scope
+            .headers
+            .get(http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok());
+        let (content_type, body) = match custom.templates.for_response(accept) {
+            Some((ct, t)) => (ct.to_string(), self.render_template(t, scope)),
+            None => (
+                "application/json".to_string(),
+                serde_json::json!({ "message": self.message() }).to_string(),
+            ),
+        };
+        let mut resp = error_response(status, self.kind.error_type(), body);
+        let h = resp.headers_mut();
+        if let Ok(v) = HeaderValue::from_str(&content_type) {
+            h.insert(http::header::CONTENT_TYPE, v);
+        }
+        for (name, source) in &custom.headers {
+            if let (Some(value), Ok(n)) = (
+                source_value(source, scope),
+                http::HeaderName::try_from(name.as_str()),
+            ) {
+                if let Ok(v) = HeaderValue::from_str(&value) {
+                    h.insert(n, v);
+                }
+            }
+        }
+        resp
+    }
+
+    fn render_template(&self, t: &crate::mapping::Template, scope: &Scope<'_>) -> String {
+        use portico_mapping::bindings;
+        use portico_vtl::Value;
+        let template = match t {
+            crate::mapping::Template::Literal(s) => return s.clone(),
+            crate::mapping::Template::Vtl(t) => t,
+        };
+        let text = |s: &str| Value::String(std::rc::Rc::from(s));
+        let message = self.message();
+        let quoted = serde_json::Value::String(message.to_string()).to_string();
+        let context = bindings::context_map(&[
+            ("error.message", text(message)),
+            ("error.messageString", text(&quoted)),
+            ("error.responseType", text(self.kind.as_str())),
+            (
+                "error.validationErrorString",
+                text(self.validation_error.as_deref().unwrap_or("")),
+            ),
+            ("stage", text(&scope.stage.name)),
+            ("apiId", text(&scope.stage.api_id)),
+            ("deploymentId", text(&scope.stage.deployment_id)),
+            ("resourcePath", text(scope.resource_path)),
+            ("httpMethod", text(scope.http_method)),
+            ("requestId", text(scope.request_id)),
+        ]);
+        let b = bindings::Bindings {
+            input: bindings::InputData::default(),
+            context,
+            stage_variables: bindings::string_map(
+                scope
+                    .stage
+                    .variables
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str())),
+            ),
+        };
+        bindings::render(template, &b, &portico_vtl::Limits::default())
+            .unwrap_or_else(|_| serde_json::json!({ "message": message }).to_string())
+    }
+}
+
+fn source_value(source: &crate::mapping::ParamSource, scope: &Scope<'_>) -> Option<String> {
+    use crate::mapping::ParamSource as S;
+    match source {
+        S::Static(s) => Some(s.clone()),
+        S::MethodHeader(n) => scope
+            .headers
+            .get(n.as_str())
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+        S::MethodPath(n) => scope
+            .path_params
+            .iter()
+            .find(|(k, _)| k == n)
+            .map(|(_, v)| v.clone()),
+        S::MethodQuery(n) => scope.query.and_then(|q| {
+            q.split('&')
+                .filter_map(|p| p.split_once('='))
+                .filter(|(k, _)| k == n)
+                .map(|(_, v)| {
+                    percent_encoding::percent_decode_str(v)
+                        .decode_utf8_lossy()
+                        .into_owned()
+                })
+                .last()
+        }),
+        S::StageVariable(n) => scope.stage.variables.get(n).cloned(),
+        S::Context(n) => match n.as_str() {
+            "stage" => Some(scope.stage.name.clone()),
+            "apiId" => Some(scope.stage.api_id.clone()),
+            "requestId" => Some(scope.request_id.to_string()),
+            "resourcePath" => Some(scope.resource_path.to_string()),
+            "httpMethod" => Some(scope.http_method.to_string()),
+            _ => None,
+        },
+        _ => None,
     }
 }

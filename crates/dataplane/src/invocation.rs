@@ -27,6 +27,8 @@ pub struct Invocation {
     pub target: Arc<CompiledMethod>,
     pub path_params: Vec<(String, String)>,
     pub account_id: Arc<str>,
+    /// The API key used (value, id), once the usage-plan phase accepted it.
+    pub api_key: Option<(String, String)>,
 }
 
 fn decode(s: &str) -> String {
@@ -97,6 +99,8 @@ impl Invocation {
             "domainName" => self.domain_name.clone(),
             "domainPrefix" => self.domain_name.split('.').next().unwrap_or("").to_string(),
             "identity.sourceIp" => self.source_ip.to_string(),
+            "identity.apiKey" => self.api_key.as_ref()?.0.clone(),
+            "identity.apiKeyId" => self.api_key.as_ref()?.1.clone(),
             "identity.userAgent" => self.header("user-agent").unwrap_or("").to_string(),
             "requestTime" => portico_model::time::clf(self.request_time_ms),
             "requestTimeEpoch" => self.request_time_ms.to_string(),

@@ -23,6 +23,8 @@ pub mod runtime;
 pub mod server;
 mod templates;
 pub mod upstream;
+pub mod usage;
+mod usage_plans;
 
 pub use compile::{CompiledApi, CompiledStage, compile_stage};
 pub use runtime::{Runtime, RuntimeHandle};

@@ -12,7 +12,7 @@ use portico_model::{ids, time};
 
 use crate::MAX_PAYLOAD_BYTES;
 use crate::compile::CompiledStage;
-use crate::gateway_response::{GatewayError, ResponseType, error_response};
+use crate::gateway_response::{GatewayError, ResponseType, Scope, error_response};
 use crate::integrations;
 use crate::invocation::Invocation;
 use crate::server::DataPlane;
@@ -126,13 +126,34 @@ async fn run(
     };
     let stage: Arc<CompiledStage> = stage.clone();
 
+    // Errors from here on go through the API's gateway responses.
+    let early = |e: GatewayError, params: &[(String, String)], resource_path: &str| {
+        e.render_in(&Scope {
+            stage: &stage,
+            headers: &parts.headers,
+            query: parts.uri.query(),
+            path_params: params,
+            resource_path,
+            http_method: parts.method.as_str(),
+            request_id,
+        })
+    };
+
     // Route: the most specific resource that has this method (or ANY).
     let verb = parts.method.as_str();
     let Some(found) = stage.router.find(target.path, |r| r.method(verb).is_some()) else {
-        return Err(GatewayError::new(ResponseType::MissingAuthenticationToken).render());
+        return Err(early(
+            GatewayError::new(ResponseType::MissingAuthenticationToken),
+            &[],
+            "",
+        ));
     };
     let Some(method) = found.value.method(verb).cloned() else {
-        return Err(GatewayError::new(ResponseType::MissingAuthenticationToken).render());
+        return Err(early(
+            GatewayError::new(ResponseType::MissingAuthenticationToken),
+            &[],
+            "",
+        ));
     };
     let path_params = found.params;
 
@@ -143,7 +164,8 @@ async fn run(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > MAX_PAYLOAD_BYTES) {
-        return Err(GatewayError::new(ResponseType::RequestTooLarge).render());
+        let e = GatewayError::new(ResponseType::RequestTooLarge);
+        return Err(early(e, &path_params, &method.resource_path));
     }
     let body = match Limited::new(body, MAX_PAYLOAD_BYTES).collect().await {
         Ok(b) => b.to_bytes(),
@@ -151,16 +173,16 @@ async fn run(
             if e.downcast_ref::<http_body_util::LengthLimitError>()
                 .is_some() =>
         {
-            return Err(GatewayError::new(ResponseType::RequestTooLarge).render());
+            let e = GatewayError::new(ResponseType::RequestTooLarge);
+            return Err(early(e, &path_params, &method.resource_path));
         }
         Err(_) => {
-            return Err(GatewayError::new(ResponseType::Default4xx)
-                .with_message("Bad Request")
-                .render());
+            let e = GatewayError::new(ResponseType::Default4xx).with_message("Bad Request");
+            return Err(early(e, &path_params, &method.resource_path));
         }
     };
 
-    let inv = Invocation {
+    let mut inv = Invocation {
         request_id: request_id.to_string(),
         extended_request_id: extended.to_string(),
         method: parts.method,
@@ -175,11 +197,14 @@ async fn run(
         target: method,
         path_params,
         account_id: dp.account_id.clone(),
+        api_key: None,
     };
 
-    // Method request → integration request → integration → integration response → method
-    // response.
-    let outcome = match crate::method_request::validate(&inv, &inv.target.validation) {
+    // Method request (API key, usage plan and stage throttles, quota; validation) →
+    // integration request → integration → integration response → method response.
+    let outcome = match crate::usage_plans::check(dp, &mut inv)
+        .and_then(|()| crate::method_request::validate(&inv, &inv.target.validation))
+    {
         Ok(()) => integrations::invoke(dp, &inv).await,
         Err(e) => Err(e),
     };
@@ -194,7 +219,15 @@ async fn run(
                 "gateway error"
             );
         }
-        e.render()
+        e.render_in(&Scope {
+            stage: &inv.stage,
+            headers: &inv.headers,
+            query: inv.raw_query.as_deref(),
+            path_params: &inv.path_params,
+            resource_path: &inv.target.resource_path,
+            http_method: inv.method.as_str(),
+            request_id: &inv.request_id,
+        })
     })
 }
 

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 
 use crate::compile::CompiledApi;
+use crate::usage::UsageTable;
 
 /// All compiled APIs, by id. Immutable once built.
 #[derive(Debug, Default)]
@@ -18,6 +19,7 @@ pub struct Runtime {
 #[derive(Debug, Default)]
 pub struct RuntimeHandle {
     current: ArcSwap<Runtime>,
+    usage: ArcSwap<UsageTable>,
 }
 
 impl RuntimeHandle {
@@ -44,6 +46,16 @@ impl RuntimeHandle {
             }
             Runtime { apis }
         });
+    }
+
+    /// API keys and usage plans as of now.
+    pub fn usage(&self) -> Arc<UsageTable> {
+        self.usage.load_full()
+    }
+
+    /// Replaces the API key and usage plan table.
+    pub fn set_usage(&self, table: UsageTable) {
+        self.usage.store(Arc::new(table));
     }
 
     /// Replaces everything at once (startup, or after the change feed lagged).

@@ -36,6 +36,8 @@ pub struct Settings {
 #[derive(Debug)]
 pub struct DataPlane {
     pub runtime: Arc<RuntimeHandle>,
+    /// Throttle buckets and quota counters (persisted by the binary).
+    pub limits: Arc<portico_limits::Limits>,
     pub upstream: Upstream,
     pub settings: Settings,
     pub(crate) account_id: Arc<str>,
@@ -44,9 +46,14 @@ pub struct DataPlane {
 }
 
 impl DataPlane {
-    pub fn new(runtime: Arc<RuntimeHandle>, settings: Settings) -> DataPlane {
+    pub fn new(
+        runtime: Arc<RuntimeHandle>,
+        limits: Arc<portico_limits::Limits>,
+        settings: Settings,
+    ) -> DataPlane {
         DataPlane {
             runtime,
+            limits,
             upstream: Upstream::new(),
             account_id: Arc::from(settings.account_id.as_str()),
             host_suffix: format!(".execute-api.{}", settings.base_domain.to_ascii_lowercase()),

@@ -28,6 +28,7 @@ fn input_for(inv: &Invocation, body: &[u8]) -> InputData {
     let header = inv
         .headers
         .iter()
+        .filter(|(k, _)| !hidden_from_templates(k.as_str()))
         .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
         .collect();
     InputData {
@@ -36,6 +37,26 @@ fn input_for(inv: &Invocation, body: &[u8]) -> InputData {
         querystring: query,
         header,
     }
+}
+
+/// Request headers API Gateway does not show to mapping templates (recorded: they read as
+/// empty through `$input.params`).
+fn hidden_from_templates(name: &str) -> bool {
+    matches!(
+        name,
+        "connection"
+            | "content-md5"
+            | "max-forwards"
+            | "proxy-authenticate"
+            | "server"
+            | "te"
+            | "trailer"
+            | "upgrade"
+            | "www-authenticate"
+            | "content-length"
+            | "expect"
+            | "transfer-encoding"
+    )
 }
 
 fn decode(s: &str) -> String {
@@ -68,6 +89,8 @@ fn context_for(inv: &Invocation) -> portico_vtl::Map {
         "stage",
         "identity.sourceIp",
         "identity.userAgent",
+        "identity.apiKey",
+        "identity.apiKeyId",
     ] {
         if let Some(v) = inv.context_var(name) {
             vars.push((name, text(v)));
@@ -77,8 +100,6 @@ fn context_for(inv: &Invocation) -> portico_vtl::Map {
     vars.push(("awsEndpointRequestId", text(&inv.request_id)));
     for name in [
         "identity.accountId",
-        "identity.apiKey",
-        "identity.apiKeyId",
         "identity.caller",
         "identity.cognitoAuthenticationProvider",
         "identity.cognitoAuthenticationType",

@@ -95,6 +95,10 @@ pub struct Overrides {
     pub request_path: Vec<(String, String)>,
     pub response_header: Vec<(String, String)>,
     pub status: Option<u16>,
+    /// The whole `requestOverride` / `responseOverride` maps as the template left them
+    /// (templates may add keys of their own; the response template sees them).
+    pub request_json: serde_json::Value,
+    pub response_json: serde_json::Value,
 }
 
 fn entries(m: Option<Value>) -> Vec<(String, String)> {
@@ -119,6 +123,14 @@ fn sub(m: &Map, key: &str) -> Option<Map> {
 /// Puts earlier overrides (set by the request template) into a fresh `$context`, so the
 /// response template sees and may change them.
 pub fn seed_overrides(context: &Map, o: &Overrides) {
+    for (key, json) in [
+        ("requestOverride", &o.request_json),
+        ("responseOverride", &o.response_json),
+    ] {
+        if json.is_object() {
+            context.insert(key, Value::from_json(json));
+        }
+    }
     let put = |parent: Option<Map>, key: &str, pairs: &[(String, String)]| {
         if let Some(Value::Map(m)) = parent.and_then(|p| p.get(key)) {
             for (k, v) in pairs {
@@ -147,11 +159,13 @@ pub fn seed_overrides(context: &Map, o: &Overrides) {
 pub fn overrides(context: &Map) -> Overrides {
     let mut o = Overrides::default();
     if let Some(req) = sub(context, "requestOverride") {
+        o.request_json = Value::Map(req.clone()).to_json();
         o.request_header = entries(req.get("header"));
         o.request_querystring = entries(req.get("querystring"));
         o.request_path = entries(req.get("path"));
     }
     if let Some(resp) = sub(context, "responseOverride") {
+        o.response_json = Value::Map(resp.clone()).to_json();
         o.response_header = entries(resp.get("header"));
         o.status = match resp.get("status") {
             Some(Value::Int(n)) => u16::try_from(n).ok(),

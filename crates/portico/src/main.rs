@@ -3,6 +3,7 @@
 mod config;
 mod reloader;
 mod serve;
+mod usage;
 
 use clap::{Parser, Subcommand};
 

@@ -77,20 +77,39 @@ async fn reload_all(store: &dyn Store, runtime: &RuntimeHandle) -> Result<(), St
 pub(crate) async fn run(
     store: Arc<dyn Store>,
     runtime: Arc<RuntimeHandle>,
+    limits: Arc<portico_limits::Limits>,
     applied: tokio::sync::watch::Sender<u64>,
 ) -> Result<(), StoreError> {
     let mut feed = store.subscribe();
     reload_all(store.as_ref(), &runtime).await?;
+    crate::usage::reload_table(store.as_ref(), &runtime).await?;
     loop {
         match feed.recv().await {
             Ok(change) => {
                 let revision = change.revision;
-                apply(store.as_ref(), &runtime, change).await;
+                match change.key.kind {
+                    Kind::ApiKey | Kind::UsagePlan | Kind::UsagePlanKey | Kind::Account => {
+                        if let Err(e) = crate::usage::reload_table(store.as_ref(), &runtime).await {
+                            tracing::error!(error = %e, "usage plans reload failed");
+                        }
+                    }
+                    Kind::UsageOverride if !change.deleted => {
+                        crate::usage::apply_override(
+                            store.as_ref(),
+                            &limits,
+                            &change.key.scope,
+                            &change.key.id,
+                        )
+                        .await;
+                    }
+                    _ => apply(store.as_ref(), &runtime, change).await,
+                }
                 applied.send_replace(revision);
             }
             Err(RecvError::Lagged(n)) => {
                 tracing::warn!(missed = n, "change feed lagged; recompiling everything");
                 reload_all(store.as_ref(), &runtime).await?;
+                crate::usage::reload_table(store.as_ref(), &runtime).await?;
             }
             Err(RecvError::Closed) => return Ok(()),
         }

@@ -73,8 +73,16 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
             .with_context(|| format!("opening the store in {}", cfg.data_dir.display()))?,
     );
     let runtime = Arc::new(RuntimeHandle::new());
+    let limits = Arc::new(portico_limits::Limits::new(Arc::new(
+        portico_limits::SystemClock,
+    )));
+    crate::usage::restore(store.as_ref(), &limits)
+        .await
+        .context("loading usage counters")?;
+    let flusher = tokio::spawn(crate::usage::flusher(store.clone(), limits.clone()));
     let data = Arc::new(DataPlane::new(
         runtime.clone(),
+        limits.clone(),
         portico_dataplane::Settings {
             base_domain: cfg.base_domain.clone(),
             account_id: cfg.account_id.clone(),
@@ -84,7 +92,12 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     // Compile what is deployed before accepting traffic, then follow the change feed; writes
     // that change what is served answer once the runtime reflects them.
     let (applied_tx, applied_rx) = watch::channel(0u64);
-    let reload = tokio::spawn(reloader::run(store.clone(), runtime.clone(), applied_tx));
+    let reload = tokio::spawn(reloader::run(
+        store.clone(),
+        runtime.clone(),
+        limits.clone(),
+        applied_tx,
+    ));
     let published: portico_controlplane::PublishedHook = Arc::new(move |rev| {
         let mut rx = applied_rx.clone();
         Box::pin(async move {
@@ -158,6 +171,10 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     let _ = data_server.await;
     let _ = admin_server.await;
     reload.abort();
+    flusher.abort();
+    if let Err(e) = crate::usage::flush(store.as_ref(), &limits).await {
+        tracing::warn!(error = %e, "could not persist usage counters at shutdown");
+    }
     store.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -37,6 +37,10 @@ pub enum Kind {
     UsagePlan,
     /// Usage plan keys; scope is the usage plan id.
     UsagePlanKey,
+    /// Quota and per-day usage counters of one key under one plan; scope is the plan id.
+    Usage,
+    /// A pending UpdateUsage (`remaining` set by the management API); scope is the plan id.
+    UsageOverride,
 }
 
 impl Kind {
@@ -49,6 +53,8 @@ impl Kind {
             Kind::ApiKey => "apikey",
             Kind::UsagePlan => "usageplan",
             Kind::UsagePlanKey => "usageplankey",
+            Kind::Usage => "usage",
+            Kind::UsageOverride => "usageoverride",
         }
     }
 
@@ -61,6 +67,8 @@ impl Kind {
             "apikey" => Kind::ApiKey,
             "usageplan" => Kind::UsagePlan,
             "usageplankey" => Kind::UsagePlanKey,
+            "usage" => Kind::Usage,
+            "usageoverride" => Kind::UsageOverride,
             _ => return None,
         })
     }

@@ -166,7 +166,14 @@ fn upstream_error(e: UpstreamError) -> GatewayError {
     }
 }
 
+/// Sets a mapped header, except those AWS never sends to an integration (recorded).
 fn set_header(h: &mut http::HeaderMap, name: &str, value: &str) {
+    if ["expect", "proxy-authenticate", "te", "via"]
+        .iter()
+        .any(|d| name.eq_ignore_ascii_case(d))
+    {
+        return;
+    }
     if let (Ok(n), Ok(v)) = (HeaderName::try_from(name), HeaderValue::from_str(value)) {
         h.insert(n, v);
     }

@@ -68,6 +68,9 @@ pub(crate) fn map(
         };
         let Some(value) = value else { continue };
         let lower = name.to_ascii_lowercase();
+        if lower == "transfer-encoding" {
+            continue; // AWS never sends a mapped Transfer-Encoding
+        }
         let target = match super::http_integration::remapped_name(&lower) {
             Some(r) => HeaderName::from_static(r),
             None => match HeaderName::try_from(lower.as_str()) {
