@@ -324,7 +324,9 @@ fn category(kind: u8) -> Category {
     }
 }
 
-/// A token. Its image is always `src[start..end]`.
+/// A token. Its image is `src[start..end]`, except that the parser shows a
+/// DOT as "." (Velocity's DOT action replaces the image, MORE prefix and
+/// all).
 #[derive(Clone, Debug)]
 pub(crate) struct Token {
     pub(crate) kind: u8,
@@ -811,6 +813,12 @@ impl<'a> Lexer<'a> {
                     3
                 } else if self.starts(i, b"$\\![") {
                     4
+                } else if self.starts(i, b"$.") {
+                    // Velocity 1.7 declares EMPTY_INDEX as
+                    // "$[" | "$![" | "$\\![" | "$.": a `$` before a dot is
+                    // text and, there being no action, the lexer stays in
+                    // its state (so `$.a.b` is text, not `$.` + reference).
+                    2
                 } else {
                     0
                 }

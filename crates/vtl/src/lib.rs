@@ -27,7 +27,8 @@
 //! # API Gateway specifics
 //!
 //! * API Gateway prints undefined / null references as nothing; Velocity
-//!   prints their source text. Select API Gateway's behaviour with
+//!   prints their source text. It also treats null as equal to `""` in
+//!   `==` / `!=`. Select API Gateway's behaviour with
 //!   `Context::set_null_rendering(NullRendering::Empty)`.
 //! * `#foreach` is limited to [`Limits::max_foreach_iterations`] (1000) per
 //!   loop; exceeding it fails the render.
@@ -183,9 +184,16 @@ pub enum NullRendering {
     /// (`$!foo` prints nothing).
     #[default]
     Literal,
-    /// As with a `ReferenceInsertionEventHandler` mapping null to "": what
-    /// API Gateway does (`$foo` prints nothing). Escaped references
+    /// What API Gateway does: as with a `ReferenceInsertionEventHandler`
+    /// mapping null to "", `$foo` prints nothing; escaped references
     /// (`\$foo`) still print their text.
+    ///
+    /// Comparisons differ in one point too: `==` / `eq` between null (or
+    /// undefined) and a value whose string form is empty (`""`) is true,
+    /// and `!=` / `ne` false, so after `#set($r = $input.path("$.missing"))`
+    /// both `#if($r == $null)` and `#if($r == "")` hold (recorded from API
+    /// Gateway; Velocity 1.7 says `null == ""` is false). Other comparisons
+    /// and truthiness stay Velocity's (`#if($r)` is false).
     Empty,
 }
 

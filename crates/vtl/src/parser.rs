@@ -240,7 +240,11 @@ impl<'a> Parser<'a> {
                 if kind == k::EOF {
                     self.error_at(start, "Encountered end of template")
                 } else {
-                    let img = self.src.get(start..end).unwrap_or("");
+                    let img = if kind == k::DOT {
+                        "."
+                    } else {
+                        self.src.get(start..end).unwrap_or("")
+                    };
                     let shown: String = img.chars().take(40).collect();
                     self.error_at(start, format!("Encountered {shown:?}"))
                 }
@@ -312,6 +316,9 @@ impl<'a> Parser<'a> {
             return o;
         }
         match self.toks.get(idx) {
+            // the DOT action of Velocity 1.7 sets the image to "." (dropping
+            // a MORE prefix such as the `$!` of `$!.a`)
+            Some(t) if t.kind == k::DOT => ".",
             Some(t) => self.src.get(t.start..t.end).unwrap_or(""),
             None => "",
         }

@@ -737,7 +737,8 @@ impl<'a> Renderer<'a> {
         }
     }
 
-    /// `ASTEQNode.evaluate`.
+    /// `ASTEQNode.evaluate`, plus API Gateway's rule in
+    /// [`NullRendering::Empty`] mode: null equals the empty string.
     fn velocity_equals(&mut self, l: &Value, r: &Value) -> R<bool> {
         if is_number(l) && is_number(r) {
             return Ok(compare_numbers(l, r) == Some(std::cmp::Ordering::Equal));
@@ -758,7 +759,10 @@ impl<'a> Renderer<'a> {
         Ok(match (ls, rs) {
             (None, None) => true,
             (Some(a), Some(b)) => a == b,
-            _ => false,
+            // Velocity 1.7: null never equals a non-null value. API Gateway
+            // (recorded: `$input.path` of a missing path is both `== $null`
+            // and `== ""`) treats null and "" as equal.
+            (None, Some(s)) | (Some(s), None) => self.null_empty && s.is_empty(),
         })
     }
 

@@ -38,6 +38,9 @@ c("references", "getter_style", "$a.isEmpty() $e.isEmpty() $l.isEmpty() $l.empty
 c("references", "size_is_not_property", "$l.size $l.size() $m.size() $s.length", A)
 c("references", "method_on_number", "$b.toString() $b.doubleValue() $f.toString() $b.equals(2) $b.equals('2')", A)
 c("references", "runt_argument", "$m.get(k) $m.get('k')", A)
+c("references", "dollar_dot_is_text", "$.a.b| $.m.k| x$.a[0].b| $..x $.1 $. a $.$a $a$.b $.a.b$.c.d $.m.get(\"k\")", A)
+c("references", "dollar_bang_dot", "$!.a.b| $\\!.a| $!.| \\\\$.a.b|", A)
+c("references", "dollar_dollar_dot", "$$.a.b| $!$.a.b| ${$.a} $$.m.k", A)
 
 # ---- escapes
 c("escapes", "escaped_defined_and_undefined", "\\$a \\$undef \\${a} \\$!a", A)
@@ -92,6 +95,7 @@ c("if", "word_comparisons", "#if($b eq 2)a#end#if($b ne 3)b#end#if($b lt 3)c#end
 c("if", "string_number_equality", "#if($b == '2')a#end#if('1' == 1)b#end#if($a == 'A')c#end#if($l == '[1, two, 3.5, null]')d#end", A)
 c("if", "number_comparisons", "#if(1 == 1.0)a#end#if(2 > 1.5)b#end#if(3000000000 > 2)c#end#if(-1 < 0)d#end", A)
 c("if", "null_comparisons", "#if($undef == $undef2)a#end#if($undef != 'x')b#end#if($undef < 1)c#{else}d#end#if($undef == 'null')e#end", A)
+c("if", "null_vs_empty_string", "#set($e = \"\")#if($undef == \"\")1#end#if(\"\" == $undef)2#end#if($undef eq '')3#end#if($undef != \"\")4#end#if($undef ne $e)5#end#if($undef == \" \")6#end#if($undef == 0)7#end#if($undef == [])8#end#if($undef)9#end#if($undef < \"\")A#end#if($e == $undef.x)B#end#if($undef == $undef2)C#end", A)
 c("if", "string_relational_is_false", "#if('a' < 'b')yes#{else}no#end", A)
 c("if", "list_and_map_equality", "#set($x = [1, 2])#set($y = [1, 2])#if($x == $y)L#end#set($p = {'a': 1})#set($q = {'a': 1})#if($p == $q)M#end", A)
 c("if", "parenthesized", "#if(($b > 1) && !($b > 5))ok#end", A)
@@ -141,6 +145,11 @@ c("strings", "comment_inside_string", "#set($x = \"a ## b\")[$x]", A)
 c("strings", "undefined_in_string", "#set($x = \"v=$undef\")$x #set($y = \"v=$!undef\")$y", A)
 c("strings", "string_in_method_args", "$a.concat(\"-$b-\").concat('$b')", A)
 c("strings", "string_literal_text", "\"$a\" and '$a' and \"plain\"", A)
+c("strings", "dollar_dot_top_level", "$.a.b|$.a.b |x$.y.z|")
+c("strings", "dollar_dot_in_double_quotes", "#set($p = \"$.a.b\")$p|#set($q = \"x$.y\")$q")
+c("strings", "dollar_dot_jsonpath_arguments", "$m.get(\"$.k\")|$a.concat(\"$.a[0].b\")|#set($p = \"$.items[0].name\")$p|#set($q = '$.a')$q|\"$.a.b\"|'$.a'", A)
+c("strings", "dollar_dot_interpolation_corners", "#set($p = \"$!.a.b\")$p|#set($q = \"$$.a.b\")$q|#set($r = \"x$.a($.b)\")$r", A)
+c("strings", "dollar_dot_macro_argument", "#macro(mm $p)[$p]#end#mm(\"$.a.b\") #mm($a.concat(\"$.m.k\"))", A)
 
 # ---- string methods
 c("string_methods", "length_substring", "$s.length() $s.substring(2) $s.substring(1, 3) $s.substring(5) $s.substring(0, 0)", A)
@@ -231,6 +240,7 @@ c("parse_errors", "bad_expression", "#if($a ==)x#end", A)
 c("parse_errors", "unclosed_formal_reference", "${a", A)
 c("parse_errors", "bad_index", "$l[x]", A)
 c("parse_errors", "macro_without_name", "#macro()x#end", A)
+c("parse_errors", "dollar_dot_in_expression", "#if($.a)y#end", A)
 
 # ---- API Gateway null rendering (ReferenceInsertionEventHandler null -> "")
 c("null_empty", "undefined_is_empty", "[$undef][${undef}][$undef.x][$m.missing]", A, "null=empty")
