@@ -5,6 +5,7 @@
 #
 #   bench/run.sh              # default length (~5 min)
 #   bench/run.sh --quick      # smoke (~1.5 min)
+#   MOCK_ROUTE=vtl bench/run.sh   # the mock row uses the VTL response template route
 # Extra arguments go to proxy-baseline.sh; its env knobs (DUR, ROUNDS, CONNS, ...) apply.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,7 +23,9 @@ pid=$!
 trap 'kill $pid 2>/dev/null || true' EXIT
 for _ in $(seq 100); do grep -q '^admin listening' "$out" 2>/dev/null && break; sleep 0.1; done
 admin=$(awk '/^admin listening on/ {print $4}' "$out")
-api=$(python3 "$root/bench/setup_api.py" "$admin" "http://127.0.0.1:28080")
+ids=$(python3 "$root/bench/setup_api.py" "$admin" "http://127.0.0.1:28080")
+echo "$ids" > "$data/ids.json"
+api=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["api"])' <<<"$ids")
 kill -TERM $pid; wait $pid || true
 trap - EXIT
 
@@ -30,4 +33,4 @@ base="http://127.0.0.1:$port/_aws/execute-api/$api/bench"
 echo "benchmark API $api, data in $data"
 bash "$baseline" --target-name portico \
   --target-cmd "$bin serve --workers 1 --listen 127.0.0.1:$port --admin-listen 127.0.0.1:$((port + 1)) --data-dir $data/store --log-level warn" \
-  --target "$base/" --target-mock "$base/mock" "$@"
+  --target "$base/" --target-mock "$base/${MOCK_ROUTE:-mock}" "$@"

@@ -186,6 +186,22 @@ def test_import_api_keys_from_csv(apigw, usage):
     ]
 
 
+@pytest.mark.parametrize("quote", ['"', "'"], ids=["double-quoted", "single-quoted"])
+def test_import_api_key_into_several_usage_plans(apigw, usage, quote):
+    """AWS's key file format: several plan ids are one comma-separated value in double or single
+    quotes (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-key-file-format.html)."""
+    plans = [usage.plan(), usage.plan()]
+    value = "multiplan" + unique_name("m").replace("-", "") + "0123456789"
+    name = unique_name("multi")
+    body = f"Enabled,Name,key,UsageplanIds\ntrue,{name},{value},{quote}{plans[0]['id']},{plans[1]['id']}{quote}\n"
+    result = apigw.import_api_keys(body=body.encode(), format="csv")
+    usage.keys.extend(result["ids"])
+    assert len(result["ids"]) == 1, result
+    for plan in plans:
+        in_plan = apigw.get_usage_plan_keys(usagePlanId=plan["id"])["items"]
+        assert [(item["id"], item["name"], item["value"]) for item in in_plan] == [(result["ids"][0], name, value)], plan
+
+
 # ============================================================================================
 # Usage plans and usage plan keys
 # ============================================================================================

@@ -161,6 +161,38 @@ def test_invalid_api_key_response_with_resource_path(apigw, make_api, usage, dat
     assert response.json() == {"error": "Forbidden", "type": "INVALID_API_KEY", "path": "/pets"}, response
 
 
+def test_response_parameters_from_path_and_query_string(apigw, make_api, usage, dataplane, invoke):
+    """The mapping sources of AWS's PutGatewayResponse example (method.request.path / querystring
+    / header) on a matched, key-protected resource."""
+    api = make_api()
+    mock_routes(apigw, api, keyed=["/pets/{petId}"])
+    put(
+        apigw,
+        api.id,
+        "INVALID_API_KEY",
+        responseParameters={
+            "gatewayresponse.header.x-request-path": "method.request.path.petId",
+            "gatewayresponse.header.x-request-query": "method.request.querystring.q",
+            "gatewayresponse.header.x-request-header": "method.request.header.Accept",
+            "gatewayresponse.header.Access-Control-Allow-Origin": "'a.b.c'",
+        },
+    )
+    api.deploy("test")
+    response = invoke(
+        api.id,
+        "test",
+        "/pets/42",
+        query={"q": "search"},
+        headers={"Accept": "application/json", "x-api-key": "definitely-not-a-valid-api-key-value"},
+    )
+    assert response.status == 403, response
+    assert response.json() == {"message": "Forbidden"}, response
+    assert response.header("x-request-path") == "42", response
+    assert response.header("x-request-query") == "search", response
+    assert response.header("x-request-header") == "application/json", response
+    assert response.header("Access-Control-Allow-Origin") == "a.b.c", response
+
+
 def test_default_4xx_fallback_and_type_specific_throttled_response(apigw, make_api, dataplane, invoke):
     api = make_api()
     mock_routes(apigw, api, open_=["/pets", "/probe"])

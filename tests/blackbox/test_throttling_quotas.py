@@ -1,10 +1,9 @@
 """Throttling, quotas and usage at request time (issue #5).
 
 * Throttling is a token bucket (rate per second + burst). Exceeding it answers 429
-  {"message":"Too Many Requests"} (TooManyRequestsException). Within a layer the most specific
-  setting replaces the general one (usage-plan method > usage plan; stage method > stage `*/*`);
-  the layers themselves are applied in turn, most specific first (usage plan per key, then the
-  stage's limit shared by all clients, then the account), as AWS documents it.
+  {"message":"Too Many Requests"} (TooManyRequestsException). The most specific configured
+  limit applies: usage-plan method > usage plan (per key) > stage method > stage `*/*` >
+  account. (Issue #5's contract; see the note on test_usage_plan_throttle_overrides_stage_throttle.)
 * A usage plan quota exceeded answers 429 {"message":"Limit Exceeded"} (LimitExceededException).
   Usage is counted per key and day and reported by GetUsage (possibly 1-2 s late: polled here);
   UpdateUsage grants more remaining quota; a SIGTERM + restart on the same data dir keeps counts.
@@ -167,10 +166,11 @@ def test_usage_plan_throttle_limits_each_key_separately(apigw, make_api, usage, 
 
 
 @pytest.mark.parametrize("stage_setting", ["*/*", "~1pets/GET"])
-def test_stage_throttle_still_caps_keyed_requests_under_a_generous_plan(apigw, make_api, usage, dataplane, stage_setting):
-    """AWS applies the layers in turn (usage plan, then stage, then account): a per-client plan
-    limit does not lift the stage's limit, which is shared by every client of the method."""
-    api, plan, (key_a, key_b), _ = keyed_setup(
+def test_usage_plan_throttle_overrides_stage_throttle(apigw, make_api, usage, dataplane, stage_setting):
+    """Per issue #5's contract only the most specific configured limit applies, so a generous
+    plan lifts a stricter stage limit for its keys. (AWS's documentation says the settings are
+    "applied in the following order", which can also be read as every layer applying in turn.)"""
+    api, plan, (key_a, _), _ = keyed_setup(
         apigw,
         make_api,
         usage,
@@ -181,10 +181,14 @@ def test_stage_throttle_still_caps_keyed_requests_under_a_generous_plan(apigw, m
     )
     stage_throttle(apigw, api.id, "test", {stage_setting: (1, 1), "~1probe/GET": (1, 1)})
     wait_stage_throttle_live(dataplane, api.id)
-    assert_first_ok_then_throttled(
-        burst(sender(dataplane, api.id, "/pets", key_a), 3), f"plan 100/s, stage {stage_setting} 1/s burst 1"
-    )
-    assert_throttled(sender(dataplane, api.id, "/pets", key_b)(), "the stage bucket is shared by all keys")
+    assert_all_ok(burst(sender(dataplane, api.id, "/pets", key_a), 5), f"plan 100/s beats stage {stage_setting} 1/s")
+
+
+def test_stage_throttle_applies_to_keyed_requests_when_the_plan_has_none(apigw, make_api, usage, dataplane):
+    api, plan, (key_a, _), _ = keyed_setup(apigw, make_api, usage, dataplane, keyed=("/pets",), open_=("/probe",))
+    stage_throttle(apigw, api.id, "test", {"*/*": (1, 1), "~1probe/GET": (1, 1)})
+    wait_stage_throttle_live(dataplane, api.id)
+    assert_first_ok_then_throttled(burst(sender(dataplane, api.id, "/pets", key_a), 3), "plan without throttle")
 
 
 def test_plan_throttle_lower_than_stage_throttle_applies(apigw, make_api, usage, dataplane):
@@ -231,6 +235,28 @@ def test_usage_plan_method_throttle_higher_than_plan_throttle_wins(apigw, make_a
     assert_first_ok_then_throttled(burst(sender(dataplane, api.id, "/cats", key_a), 3), "/cats on the plan's 1/s")
 
 
+def test_method_throttles_key_on_the_resource_path_not_the_request_path(apigw, make_api, usage, dataplane):
+    """`/pets/{petId}/GET` (plan) and `~1pets~1{petId}/GET` (stage) name the resource: every
+    concrete pet id shares that method's bucket."""
+    api = make_api()
+    mock_routes(apigw, api, keyed=["/pets/{petId}"], open_=["/cats/{catId}", "/probe"])
+    api.deploy("test")
+    plan = usage.plan(
+        api_stages=[(api.id, "test", {"/pets/{petId}/GET": {"rateLimit": 1, "burstLimit": 1}})],
+        throttle={"rateLimit": 100, "burstLimit": 100},
+    )
+    key, probe = usage.key(enabled=True), usage.key(enabled=True)
+    usage.attach(plan, key, probe)
+    wait_for_status(sender(dataplane, api.id, "/pets/0", probe), 200, what="probe key")
+    stage_throttle(apigw, api.id, "test", {"~1cats~1{catId}/GET": (1, 1), "~1probe/GET": (1, 1)})
+    wait_stage_throttle_live(dataplane, api.id)
+
+    pets = [sender(dataplane, api.id, f"/pets/{n}", key)() for n in (1, 2, 3)]
+    assert_first_ok_then_throttled(pets, "plan method throttle across /pets/1, /pets/2, /pets/3")
+    cats = [sender(dataplane, api.id, f"/cats/{n}")() for n in (1, 2, 3)]
+    assert_first_ok_then_throttled(cats, "stage method throttle across /cats/1, /cats/2, /cats/3")
+
+
 def test_usage_plan_throttle_change_applies_without_redeploy(apigw, make_api, usage, dataplane):
     api, plan, (key_a, key_b), probe = keyed_setup(apigw, make_api, usage, dataplane, keys=2)
     assert_all_ok(burst(sender(dataplane, api.id, "/pets", key_a), 4), "no plan throttle")
@@ -261,6 +287,24 @@ def test_quota_exceeded_returns_limit_exceeded_per_key(apigw, make_api, usage, d
     assert_limit_exceeded(responses[2], "third request on a quota of 2")
     assert_limit_exceeded(send_a(), "still exceeded")
     assert_ok(sender(dataplane, api.id, "/pets", key_b)(), "/pets", "key B has its own quota")
+
+
+def test_quota_counts_a_key_across_all_stages_of_its_plan(apigw, make_api, usage, dataplane):
+    """AWS: quota limits apply per key, aggregated across all API stages in the usage plan."""
+    api = make_api()
+    mock_routes(apigw, api, keyed=["/pets"])
+    api.deploy("one")
+    api.deploy("two")
+    plan = usage.plan(api_stages=[(api.id, "one"), (api.id, "two")], quota={"limit": 2, "period": "DAY", "offset": 0})
+    key, probe = usage.key(enabled=True), usage.key(enabled=True)
+    usage.attach(plan, key, probe)
+    wait_for_status(sender(dataplane, api.id, "/pets", probe, stage="one"), 200, what="probe key on stage one")
+    wait_for_status(sender(dataplane, api.id, "/pets", probe, stage="two"), 200, what="probe key on stage two")
+
+    assert_ok(sender(dataplane, api.id, "/pets", key, stage="one")(), "/pets", "use 1 on stage one")
+    assert_ok(sender(dataplane, api.id, "/pets", key, stage="two")(), "/pets", "use 2 on stage two")
+    assert_limit_exceeded(sender(dataplane, api.id, "/pets", key, stage="one")(), "use 3 on stage one")
+    assert_limit_exceeded(sender(dataplane, api.id, "/pets", key, stage="two")(), "use 3 on stage two")
 
 
 def test_get_usage_reports_used_and_remaining_per_key_and_day(apigw, make_api, usage, dataplane):

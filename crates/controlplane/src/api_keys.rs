@@ -219,8 +219,50 @@ pub(crate) async fn delete(cp: &ControlPlane, call: &Call) -> Outcome {
     Reply::empty()
 }
 
+/// Splits one CSV line: fields may be quoted with `"` (a doubled `""` inside is a quote) or
+/// `'`, and quoted fields may hold commas.
+fn csv_fields(line: &str) -> Vec<String> {
+    let mut fields = Vec::new();
+    let mut cur = String::new();
+    let mut quote: Option<char> = None;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match quote {
+            Some(q) if c == q => {
+                if q == '"' && chars.peek() == Some(&'"') {
+                    cur.push('"');
+                    chars.next();
+                } else {
+                    quote = None;
+                }
+            }
+            Some(_) => cur.push(c),
+            None if (c == '"' || c == '\'') && cur.trim().is_empty() => {
+                cur.clear();
+                quote = Some(c);
+            }
+            None if c == ',' => fields.push(std::mem::take(&mut cur).trim().to_string()),
+            None => cur.push(c),
+        }
+    }
+    fields.push(cur.trim().to_string());
+    fields
+}
+
 /// ImportApiKeys: CSV with a header row (`name,key,description,enabled,usageplanIds`, any
 /// order and case; `key` required).
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn csv_fields_honour_quotes() {
+        assert_eq!(
+            super::csv_fields(r#"a, "b,c" ,'d,e',"x""y""#),
+            vec!["a", "b,c", "d,e", "x\"y"]
+        );
+        assert_eq!(super::csv_fields("k,,v"), vec!["k", "", "v"]);
+    }
+}
+
 pub(crate) async fn import(cp: &ControlPlane, call: &Call) -> Outcome {
     if call.query("format").is_some_and(|f| f != "csv") {
         return Err(ApiError::bad_request(
@@ -233,14 +275,14 @@ pub(crate) async fn import(cp: &ControlPlane, call: &Call) -> Outcome {
         .next()
         .ok_or_else(|| ApiError::bad_request("Invalid API keys file: no header row"))?
         .split(',')
-        .map(|h| h.trim().to_ascii_lowercase())
+        .map(|h| h.trim().trim_matches('"').to_ascii_lowercase())
         .collect();
     let col = |name: &str| header.iter().position(|h| h == name);
     let key_col = col("key")
         .ok_or_else(|| ApiError::bad_request("Invalid API keys file: a Key column is required"))?;
     let mut ids = Vec::new();
     for line in lines {
-        let cells: Vec<&str> = line.split(',').map(str::trim).collect();
+        let cells = csv_fields(line);
         let get = |c: Option<usize>| {
             c.and_then(|i| cells.get(i))
                 .map(|s| s.to_string())
@@ -256,7 +298,11 @@ pub(crate) async fn import(cp: &ControlPlane, call: &Call) -> Outcome {
         let key = create_key(cp, input).await?;
         let key_id = key.id.clone().unwrap_or_default();
         if let Some(plans) = get(col("usageplanids")) {
-            for plan in plans.split(':').filter(|p| !p.is_empty()) {
+            for plan in plans
+                .split([',', ':'])
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+            {
                 crate::usage_plans::add_key(cp, plan, &key_id).await?;
             }
         }

@@ -33,7 +33,10 @@ fn bindings_with(body: String) -> Bindings {
             header: vec![("Authorization".into(), "Bearer 'abc'".into())],
         },
         context: bindings::context_map(&[
-            ("requestId", Value::String(Rc::from("c6af9ac6-7b61-11e6-9a41-93e8deadbeef"))),
+            (
+                "requestId",
+                Value::String(Rc::from("c6af9ac6-7b61-11e6-9a41-93e8deadbeef")),
+            ),
             ("stage", Value::String(Rc::from("prod"))),
             ("identity.sourceIp", Value::String(Rc::from("127.0.0.1"))),
         ]),
