@@ -32,5 +32,5 @@ trap - EXIT
 base="http://127.0.0.1:$port/_aws/execute-api/$api/bench"
 echo "benchmark API $api, data in $data"
 bash "$baseline" --target-name portico \
-  --target-cmd "$bin serve --workers 1 --listen 127.0.0.1:$port --admin-listen 127.0.0.1:$((port + 1)) --data-dir $data/store --log-level warn" \
+  --target-cmd "$bin serve --workers 1 --account-rate-limit 10000000 --account-burst-limit 5000000 --listen 127.0.0.1:$port --admin-listen 127.0.0.1:$((port + 1)) --data-dir $data/store --log-level warn" \
   --target "$base/" --target-mock "$base/${MOCK_ROUTE:-mock}" "$@"

@@ -26,7 +26,7 @@ kill -TERM $pid; wait $pid || true
 api=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["api"])' <<<"$ids")
 keyed=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["keyed_api"])' <<<"$ids")
 key=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])' <<<"$ids")
-taskset -c 1 "$bin" serve --workers 1 --listen 127.0.0.1:29100 --admin-listen 127.0.0.1:29101 --data-dir "$work/store" --log-level warn & pid=$!
+taskset -c 1 "$bin" serve --workers 1 --account-rate-limit 10000000 --account-burst-limit 5000000 --listen 127.0.0.1:29100 --admin-listen 127.0.0.1:29101 --data-dir "$work/store" --log-level warn & pid=$!
 trap 'kill $pid $ngx 2>/dev/null || true' EXIT
 sleep 1
 tick=$(getconf CLK_TCK)

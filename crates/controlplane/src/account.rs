@@ -8,16 +8,13 @@ use crate::patching::{self, invalid_path};
 use crate::state::to_json;
 use crate::{Call, ControlPlane, Outcome, Reply};
 
-/// AWS's default account throttle.
-pub(crate) const DEFAULT_RATE: f64 = 10_000.0;
-pub(crate) const DEFAULT_BURST: i32 = 5_000;
-
-pub(crate) fn default_account() -> v1::Account {
+/// The account as configured (AWS's defaults: 10,000 rps, burst 5,000).
+pub(crate) fn default_account(cp: &ControlPlane) -> v1::Account {
     v1::Account {
         cloudwatch_role_arn: None,
         throttle_settings: Some(v1::ThrottleSettings {
-            burst_limit: Some(DEFAULT_BURST),
-            rate_limit: Some(DEFAULT_RATE),
+            burst_limit: Some(i32::try_from(cp.settings.account_burst_limit).unwrap_or(i32::MAX)),
+            rate_limit: Some(cp.settings.account_rate_limit),
         }),
         features: Some(vec!["UsagePlans".into()]),
         api_key_version: Some("4".into()),
@@ -26,12 +23,14 @@ pub(crate) fn default_account() -> v1::Account {
 
 async fn load(cp: &ControlPlane) -> Result<(v1::Account, Option<u64>), crate::ApiError> {
     match cp.store.get(&Key::new(Kind::Account, "", "")).await? {
-        Some(rec) => Ok((
-            serde_json::from_str(&rec.body)
-                .map_err(|e| crate::ApiError::internal(e.to_string()))?,
-            Some(rec.revision),
-        )),
-        None => Ok((default_account(), None)),
+        Some(rec) => {
+            let mut a: v1::Account = serde_json::from_str(&rec.body)
+                .map_err(|e| crate::ApiError::internal(e.to_string()))?;
+            // The throttle is configuration, not stored state.
+            a.throttle_settings = default_account(cp).throttle_settings;
+            Ok((a, Some(rec.revision)))
+        }
+        None => Ok((default_account(cp), None)),
     }
 }
 

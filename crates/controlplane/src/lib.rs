@@ -47,6 +47,9 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 pub struct Settings {
     pub region: String,
     pub account_id: String,
+    /// The account's throttle (GetAccount's `throttleSettings`).
+    pub account_rate_limit: f64,
+    pub account_burst_limit: u32,
 }
 
 /// Called with a commit's revision; resolves once the data plane serves that revision.

@@ -57,7 +57,7 @@ impl UsageTable {
         keys: &[v1::ApiKey],
         plans: &[v1::UsagePlan],
         memberships: &[(String, String)],
-        account: Option<&v1::Account>,
+        account: Throttle,
     ) -> UsageTable {
         let plans: HashMap<String, Arc<Plan>> = plans
             .iter()
@@ -115,13 +115,6 @@ impl UsageTable {
                 ))
             })
             .collect();
-        let account = account
-            .and_then(|a| a.throttle_settings.as_ref())
-            .and_then(throttle_of)
-            .unwrap_or(Throttle {
-                rate: 10_000.0,
-                burst: 5_000,
-            });
         UsageTable { keys, account }
     }
 }

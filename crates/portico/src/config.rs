@@ -37,6 +37,12 @@ pub(crate) struct ServeArgs {
     /// runtime worker threads [default: number of cores]
     #[arg(long)]
     workers: Option<usize>,
+    /// the account's throttle rate, requests per second [default: 10000, as AWS]
+    #[arg(long)]
+    account_rate_limit: Option<f64>,
+    /// the account's throttle burst [default: 5000, as AWS]
+    #[arg(long)]
+    account_burst_limit: Option<u32>,
 }
 
 /// The config file's shape. Unknown keys are an error, so typos don't pass silently.
@@ -51,6 +57,8 @@ struct FileConfig {
     base_domain: Option<String>,
     log_level: Option<String>,
     workers: Option<usize>,
+    account_rate_limit: Option<f64>,
+    account_burst_limit: Option<u32>,
 }
 
 /// The resolved configuration of a running server.
@@ -64,6 +72,9 @@ pub(crate) struct Config {
     pub(crate) base_domain: String,
     pub(crate) log_level: String,
     pub(crate) workers: usize,
+    /// AWS raises an account's limits on request; here they are configuration.
+    pub(crate) account_rate_limit: f64,
+    pub(crate) account_burst_limit: u32,
 }
 
 impl Config {
@@ -119,6 +130,8 @@ impl Config {
                 .or(file.log_level)
                 .unwrap_or_else(|| "info".into()),
             workers,
+            account_rate_limit: args.account_rate_limit.or(file.account_rate_limit).unwrap_or(10_000.0),
+            account_burst_limit: args.account_burst_limit.or(file.account_burst_limit).unwrap_or(5_000),
         })
     }
 }

@@ -78,18 +78,19 @@ pub(crate) async fn run(
     store: Arc<dyn Store>,
     runtime: Arc<RuntimeHandle>,
     limits: Arc<portico_limits::Limits>,
+    account: portico_limits::Throttle,
     applied: tokio::sync::watch::Sender<u64>,
 ) -> Result<(), StoreError> {
     let mut feed = store.subscribe();
     reload_all(store.as_ref(), &runtime).await?;
-    crate::usage::reload_table(store.as_ref(), &runtime).await?;
+    crate::usage::reload_table(store.as_ref(), &runtime, account).await?;
     loop {
         match feed.recv().await {
             Ok(change) => {
                 let revision = change.revision;
                 match change.key.kind {
                     Kind::ApiKey | Kind::UsagePlan | Kind::UsagePlanKey | Kind::Account => {
-                        if let Err(e) = crate::usage::reload_table(store.as_ref(), &runtime).await {
+                        if let Err(e) = crate::usage::reload_table(store.as_ref(), &runtime, account).await {
                             tracing::error!(error = %e, "usage plans reload failed");
                         }
                     }
@@ -109,7 +110,7 @@ pub(crate) async fn run(
             Err(RecvError::Lagged(n)) => {
                 tracing::warn!(missed = n, "change feed lagged; recompiling everything");
                 reload_all(store.as_ref(), &runtime).await?;
-                crate::usage::reload_table(store.as_ref(), &runtime).await?;
+                crate::usage::reload_table(store.as_ref(), &runtime, account).await?;
             }
             Err(RecvError::Closed) => return Ok(()),
         }

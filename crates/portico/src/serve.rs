@@ -92,10 +92,15 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     // Compile what is deployed before accepting traffic, then follow the change feed; writes
     // that change what is served answer once the runtime reflects them.
     let (applied_tx, applied_rx) = watch::channel(0u64);
+    let account = portico_limits::Throttle {
+        rate: cfg.account_rate_limit,
+        burst: cfg.account_burst_limit,
+    };
     let reload = tokio::spawn(reloader::run(
         store.clone(),
         runtime.clone(),
         limits.clone(),
+        account,
         applied_tx,
     ));
     let published: portico_controlplane::PublishedHook = Arc::new(move |rev| {
@@ -111,6 +116,8 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
             portico_controlplane::Settings {
                 region: cfg.region.clone(),
                 account_id: cfg.account_id.clone(),
+                account_rate_limit: cfg.account_rate_limit,
+                account_burst_limit: cfg.account_burst_limit,
             },
         )
         .with_published_hook(published),

@@ -18,6 +18,7 @@ fn parse<T: serde::de::DeserializeOwned>(body: &str) -> Option<T> {
 pub(crate) async fn reload_table(
     store: &dyn Store,
     runtime: &RuntimeHandle,
+    account: portico_limits::Throttle,
 ) -> Result<(), StoreError> {
     let keys: Vec<v1::ApiKey> = store
         .list(Kind::ApiKey, Some(""))
@@ -37,16 +38,7 @@ pub(crate) async fn reload_table(
         .into_iter()
         .map(|r| (r.key.scope, r.key.id))
         .collect();
-    let account: Option<v1::Account> = store
-        .get(&Key::new(Kind::Account, "", ""))
-        .await?
-        .and_then(|r| parse(&r.body));
-    runtime.set_usage(UsageTable::compile(
-        &keys,
-        &plans,
-        &memberships,
-        account.as_ref(),
-    ));
+    runtime.set_usage(UsageTable::compile(&keys, &plans, &memberships, account));
     Ok(())
 }
 
