@@ -249,20 +249,6 @@ fn csv_fields(line: &str) -> Vec<String> {
     fields
 }
 
-/// ImportApiKeys: CSV with a header row (`name,key,description,enabled,usageplanIds`, any
-/// order and case; `key` required).
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn csv_fields_honour_quotes() {
-        assert_eq!(
-            super::csv_fields(r#"a, "b,c" ,'d,e',"x""y""#),
-            vec!["a", "b,c", "d,e", "x\"y"]
-        );
-        assert_eq!(super::csv_fields("k,,v"), vec!["k", "", "v"]);
-    }
-}
-
 pub(crate) async fn import(cp: &ControlPlane, call: &Call) -> Outcome {
     if call.query("format").is_some_and(|f| f != "csv") {
         return Err(ApiError::bad_request(
@@ -309,4 +295,18 @@ pub(crate) async fn import(cp: &ControlPlane, call: &Call) -> Outcome {
         ids.push(key_id);
     }
     Reply::json(serde_json::json!({ "ids": ids, "warnings": [] }))
+}
+
+/// ImportApiKeys: CSV with a header row (`name,key,description,enabled,usageplanIds`, any
+/// order and case; `key` required).
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn csv_fields_honour_quotes() {
+        assert_eq!(
+            super::csv_fields(r#"a, "b,c" ,'d,e',"x""y""#),
+            vec!["a", "b,c", "d,e", "x\"y"]
+        );
+        assert_eq!(super::csv_fields("k,,v"), vec!["k", "", "v"]);
+    }
 }

@@ -107,15 +107,14 @@ pub(crate) async fn list(cp: &ControlPlane, call: &Call) -> Outcome {
     let key_filter = call.query("keyId");
     let mut items = Vec::new();
     for rec in cp.store.list(Kind::UsagePlan, Some("")).await? {
-        if let Some(k) = key_filter {
-            if cp
+        if let Some(k) = key_filter
+            && cp
                 .store
                 .get(&Key::new(Kind::UsagePlanKey, rec.key.id.clone(), k))
                 .await?
                 .is_none()
-            {
-                continue;
-            }
+        {
+            continue;
         }
         let mut plan: v1::UsagePlan =
             serde_json::from_str(&rec.body).map_err(|e| ApiError::internal(e.to_string()))?;

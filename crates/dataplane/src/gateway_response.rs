@@ -376,10 +376,9 @@ impl GatewayError {
             if let (Some(value), Ok(n)) = (
                 source_value(source, scope),
                 http::HeaderName::try_from(name.as_str()),
-            ) {
-                if let Ok(v) = HeaderValue::from_str(&value) {
-                    h.insert(n, v);
-                }
+            ) && let Ok(v) = HeaderValue::from_str(&value)
+            {
+                h.insert(n, v);
             }
         }
         resp
@@ -449,7 +448,7 @@ fn source_value(source: &crate::mapping::ParamSource, scope: &Scope<'_>) -> Opti
                         .decode_utf8_lossy()
                         .into_owned()
                 })
-                .last()
+                .next_back()
         }),
         S::StageVariable(n) => scope.stage.variables.get(n).cloned(),
         S::Context(n) => match n.as_str() {

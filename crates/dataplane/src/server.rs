@@ -37,7 +37,7 @@ pub struct Settings {
 pub struct DataPlane {
     pub runtime: Arc<RuntimeHandle>,
     /// Throttle buckets and quota counters (persisted by the binary).
-    pub limits: Arc<portico_limits::Limits>,
+    pub limits: Arc<dyn portico_limits::Counters>,
     pub upstream: Upstream,
     pub settings: Settings,
     pub(crate) account_id: Arc<str>,
@@ -48,7 +48,7 @@ pub struct DataPlane {
 impl DataPlane {
     pub fn new(
         runtime: Arc<RuntimeHandle>,
-        limits: Arc<portico_limits::Limits>,
+        limits: Arc<dyn portico_limits::Counters>,
         settings: Settings,
     ) -> DataPlane {
         DataPlane {

@@ -61,12 +61,8 @@ pub(crate) fn check(dp: &DataPlane, inv: &mut Invocation) -> Result<(), GatewayE
             .map_err(refused)?;
         inv.api_key = Some((value.to_string(), key.id.clone()));
     }
-    if !client_throttled {
-        if let Some((bucket, t)) = &target.stage_throttle {
-            dp.limits.throttle(bucket, *t).map_err(refused)?;
-        }
+    if !client_throttled && let Some((bucket, t)) = &target.stage_throttle {
+        dp.limits.throttle(bucket, *t).map_err(refused)?;
     }
-    dp.limits
-        .throttle("account", table.account)
-        .map_err(refused)
+    dp.limits.throttle_account(table.account).map_err(refused)
 }

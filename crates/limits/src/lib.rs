@@ -63,9 +63,42 @@ pub enum Refusal {
     QuotaExceeded,
 }
 
+/// What the data plane asks of throttle and quota counters. [`Limits`] keeps them in this
+/// process; a shared implementation (Redis, for several nodes) is a second implementation.
+pub trait Counters: Send + Sync + std::fmt::Debug {
+    /// Takes a token from the bucket `key`.
+    fn throttle(&self, key: &str, limit: Throttle) -> Result<(), Refusal>;
+    /// Takes a token from the account's bucket.
+    fn throttle_account(&self, limit: Throttle) -> Result<(), Refusal>;
+    /// Counts a request of `key_id` under `plan_id` against its quota and daily usage.
+    fn consume(&self, plan_id: &str, key_id: &str, quota: Option<QuotaSpec>)
+    -> Result<(), Refusal>;
+}
+
+impl Counters for Limits {
+    fn throttle(&self, key: &str, limit: Throttle) -> Result<(), Refusal> {
+        Limits::throttle(self, key, limit)
+    }
+
+    fn throttle_account(&self, limit: Throttle) -> Result<(), Refusal> {
+        Limits::throttle_account(self, limit)
+    }
+
+    fn consume(
+        &self,
+        plan_id: &str,
+        key_id: &str,
+        quota: Option<QuotaSpec>,
+    ) -> Result<(), Refusal> {
+        Limits::consume(self, plan_id, key_id, quota)
+    }
+}
+
 /// Throttle buckets and quota counters.
 pub struct Limits {
     clock: Arc<dyn Clock>,
+    /// The account's bucket, touched by every request: kept apart from the keyed map.
+    account: Mutex<Option<Bucket>>,
     buckets: Mutex<HashMap<String, Bucket>>,
     quotas: quota::Quotas,
 }
@@ -80,6 +113,7 @@ impl Limits {
     pub fn new(clock: Arc<dyn Clock>) -> Limits {
         Limits {
             clock,
+            account: Mutex::new(None),
             buckets: Mutex::new(HashMap::new()),
             quotas: quota::Quotas::default(),
         }
@@ -87,6 +121,18 @@ impl Limits {
 
     pub fn now_millis(&self) -> i64 {
         self.clock.now_millis()
+    }
+
+    /// Takes a token from the account's bucket.
+    pub fn throttle_account(&self, limit: Throttle) -> Result<(), Refusal> {
+        let now = self.clock.now_millis();
+        let mut account = self.account.lock().unwrap_or_else(|p| p.into_inner());
+        let bucket = account.get_or_insert_with(|| Bucket::new(limit, now));
+        if bucket.take(limit, now) {
+            Ok(())
+        } else {
+            Err(Refusal::Throttled)
+        }
     }
 
     /// Takes a token from the bucket `key` (created full on first use).

@@ -54,7 +54,7 @@ pub fn period_start(q: QuotaSpec, now_ms: i64) -> i64 {
             let (y, m, d) = civil_from_days(day);
             let offset = i64::from(q.offset.min(27));
             let this_month = days_from_civil(y, m, 1) + offset;
-            let start = if i64::from(d) - 1 >= offset {
+            let start = if i64::from(d) > offset {
                 this_month
             } else {
                 let (py, pm) = if m == 1 { (y - 1, 12) } else { (y, m - 1) };

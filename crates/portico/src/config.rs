@@ -130,8 +130,14 @@ impl Config {
                 .or(file.log_level)
                 .unwrap_or_else(|| "info".into()),
             workers,
-            account_rate_limit: args.account_rate_limit.or(file.account_rate_limit).unwrap_or(10_000.0),
-            account_burst_limit: args.account_burst_limit.or(file.account_burst_limit).unwrap_or(5_000),
+            account_rate_limit: args
+                .account_rate_limit
+                .or(file.account_rate_limit)
+                .unwrap_or(10_000.0),
+            account_burst_limit: args
+                .account_burst_limit
+                .or(file.account_burst_limit)
+                .unwrap_or(5_000),
         })
     }
 }

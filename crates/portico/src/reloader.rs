@@ -90,7 +90,9 @@ pub(crate) async fn run(
                 let revision = change.revision;
                 match change.key.kind {
                     Kind::ApiKey | Kind::UsagePlan | Kind::UsagePlanKey | Kind::Account => {
-                        if let Err(e) = crate::usage::reload_table(store.as_ref(), &runtime, account).await {
+                        if let Err(e) =
+                            crate::usage::reload_table(store.as_ref(), &runtime, account).await
+                        {
                             tracing::error!(error = %e, "usage plans reload failed");
                         }
                     }

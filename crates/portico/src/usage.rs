@@ -116,10 +116,10 @@ pub(crate) async fn flusher(store: Arc<dyn Store>, limits: Arc<Limits>) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
         tick.tick().await;
-        if limits.take_dirty() {
-            if let Err(e) = flush(store.as_ref(), &limits).await {
-                tracing::warn!(error = %e, "could not persist usage counters");
-            }
+        if limits.take_dirty()
+            && let Err(e) = flush(store.as_ref(), &limits).await
+        {
+            tracing::warn!(error = %e, "could not persist usage counters");
         }
     }
 }

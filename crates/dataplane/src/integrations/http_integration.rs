@@ -87,11 +87,18 @@ pub(crate) fn remapped_name(name: &str) -> Option<&'static str> {
 
 /// `X-Amzn-Trace-Id` as AWS adds it to integration requests.
 fn trace_id(request_time_ms: i64) -> String {
-    use std::fmt::Write as _;
-    let mut s = format!("Root=1-{:08x}-", (request_time_ms / 1000) as u32);
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(40);
+    s.push_str("Root=1-");
+    let secs = (request_time_ms / 1000) as u32;
+    for shift in (0..8).rev() {
+        s.push(HEX[((secs >> (shift * 4)) & 0xf) as usize] as char);
+    }
+    s.push('-');
     let bytes: [u8; 12] = rand::random();
     for b in bytes {
-        let _ = write!(s, "{b:02x}");
+        s.push(HEX[(b >> 4) as usize] as char);
+        s.push(HEX[(b & 0xf) as usize] as char);
     }
     s
 }
@@ -225,33 +232,31 @@ pub(crate) async fn invoke_proxy(
         .await
         .map_err(upstream_error)?;
     let (parts, body) = resp.into_parts();
-    let mut out = Response::new(Full::new(body));
-    *out.status_mut() = parts.status;
-    let headers = out.headers_mut();
-    let mut last = None;
-    for (name, value) in parts.headers {
-        let name = match name {
-            Some(n) => {
-                last = Some(n.clone());
-                n
-            }
-            None => match &last {
-                Some(n) => n.clone(),
-                None => continue,
-            },
+    let mut headers = parts.headers;
+    // Renamed in place: the upstream's own Date, Server, Content-Length... reach the client as
+    // x-amzn-Remapped-*; framing headers of the upstream hop are dropped.
+    let touched: Vec<HeaderName> = headers
+        .keys()
+        .filter(|k| {
+            remapped_name(k.as_str()).is_some()
+                || matches!(k.as_str(), "transfer-encoding" | "keep-alive")
+        })
+        .cloned()
+        .collect();
+    for name in touched {
+        let values: Vec<HeaderValue> = match headers.entry(&name) {
+            http::header::Entry::Occupied(e) => e.remove_entry_mult().1.collect(),
+            http::header::Entry::Vacant(_) => continue,
         };
-        match name.as_str() {
-            "transfer-encoding" | "keep-alive" => {}
-            n => match remapped_name(n) {
-                Some(r) => {
-                    headers.append(HeaderName::from_static(r), value);
-                }
-                None => {
-                    headers.append(name, value);
-                }
-            },
+        if let Some(r) = remapped_name(name.as_str()) {
+            for v in values {
+                headers.append(HeaderName::from_static(r), v);
+            }
         }
     }
+    let mut out = Response::new(Full::new(body));
+    *out.status_mut() = parts.status;
+    *out.headers_mut() = headers;
     Ok(out)
 }
 
