@@ -105,8 +105,24 @@ fn patch_method_setting(stage: &mut v1::Stage, p: &Patch) -> Result<(), ApiError
             }
             s.logging_level = Some(v.to_ascii_uppercase());
         }
-        ["throttling", "burstLimit"] => s.throttling_burst_limit = Some(number(p)?),
-        ["throttling", "rateLimit"] => s.throttling_rate_limit = Some(number(p)?),
+        ["throttling", "burstLimit"] => {
+            let v: i32 = number(p)?;
+            if v < 0 {
+                return Err(ApiError::bad_request(
+                    "Throttling burst limit must be non-negative",
+                ));
+            }
+            s.throttling_burst_limit = Some(v);
+        }
+        ["throttling", "rateLimit"] => {
+            let v: f64 = number(p)?;
+            if v.is_nan() || v < 0.0 {
+                return Err(ApiError::bad_request(
+                    "Throttling rate limit must be non-negative",
+                ));
+            }
+            s.throttling_rate_limit = Some(v);
+        }
         ["caching", "enabled"] => s.caching_enabled = Some(patching::bool_value(p)),
         ["caching", "ttlInSeconds"] => s.cache_ttl_in_seconds = Some(number(p)?),
         ["caching", "dataEncrypted"] => s.cache_data_encrypted = Some(patching::bool_value(p)),

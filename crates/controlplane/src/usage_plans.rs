@@ -41,7 +41,21 @@ async fn check_stage(
     Ok(())
 }
 
+fn check_throttle(t: &v1::ThrottleSettings) -> Result<(), ApiError> {
+    if t.rate_limit.is_some_and(|r| r.is_nan() || r < 0.0) || t.burst_limit.is_some_and(|b| b < 0) {
+        return Err(ApiError::bad_request(
+            "Throttle limits must be non-negative",
+        ));
+    }
+    Ok(())
+}
+
 fn check_quota(q: &v1::QuotaSettings) -> Result<(), ApiError> {
+    if q.offset.is_some_and(|o| o < 0) {
+        return Err(ApiError::bad_request(
+            "Quota offset must be a non-negative integer",
+        ));
+    }
     let period = q.period.as_deref().unwrap_or("");
     if portico_limits::Period::parse(period).is_none() {
         return Err(ApiError::bad_request(format!(
@@ -70,6 +84,14 @@ pub(crate) async fn create(cp: &ControlPlane, call: &Call) -> Outcome {
     }
     if let Some(q) = &input.quota {
         check_quota(q)?;
+    }
+    let stage_throttles = input
+        .api_stages
+        .iter()
+        .flatten()
+        .flat_map(|s| s.throttle.iter().flat_map(|m| m.values()));
+    for t in input.throttle.iter().chain(stage_throttles) {
+        check_throttle(t)?;
     }
     let quota = input.quota.map(|mut q| {
         q.offset = Some(q.offset.unwrap_or(0));
@@ -219,6 +241,7 @@ pub(crate) async fn update(cp: &ControlPlane, call: &Call) -> Outcome {
                 } else {
                     t.burst_limit = Some(number(p)?);
                 }
+                check_throttle(t)?;
             }
             (["quota"], PatchOp::Remove) => plan.quota = None,
             (["quota", f @ ("limit" | "period" | "offset")], PatchOp::Replace | PatchOp::Add) => {

@@ -17,6 +17,9 @@ use crate::integrations;
 use crate::invocation::Invocation;
 use crate::server::DataPlane;
 
+/// How long a client may take to send its body.
+const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Where a request is addressed: API, stage, and the path below the stage.
 #[derive(Debug, PartialEq)]
 struct Target<'a> {
@@ -167,7 +170,15 @@ async fn run(
         let e = GatewayError::new(ResponseType::RequestTooLarge);
         return Err(early(e, &path_params, &method.resource_path));
     }
-    let body = match Limited::new(body, MAX_PAYLOAD_BYTES).collect().await {
+    // A client that stalls mid-body does not hold its connection and memory forever.
+    let read = Limited::new(body, MAX_PAYLOAD_BYTES).collect();
+    let Ok(read) = tokio::time::timeout(BODY_READ_TIMEOUT, read).await else {
+        let e = GatewayError::new(ResponseType::Default4xx)
+            .with_status(408)
+            .with_message("Request Timeout");
+        return Err(early(e, &path_params, &method.resource_path));
+    };
+    let body = match read {
         Ok(b) => b.to_bytes(),
         Err(e)
             if e.downcast_ref::<http_body_util::LengthLimitError>()

@@ -113,11 +113,16 @@ pub async fn serve<F, Fut>(
                     async move {
                         Ok::<_, Infallible>(fut.await.unwrap_or_else(|()| {
                             tracing::error!("request handler panicked");
-                            crate::gateway_response::error_response(
+                            let mut resp = crate::gateway_response::error_response(
                                 500,
                                 "InternalServerErrorException",
-                                r#"{"message":"Internal server error"}"#.to_string(),
-                            )
+                                r#"{"message": "Internal server error"}"#.to_string(),
+                            );
+                            let id = portico_model::ids::request_id();
+                            if let Ok(v) = http::HeaderValue::from_str(&id) {
+                                resp.headers_mut().insert("x-amzn-requestid", v);
+                            }
+                            resp
                         }))
                     }
                 });

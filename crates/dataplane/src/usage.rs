@@ -44,10 +44,18 @@ impl Default for UsageTable {
     }
 }
 
+/// A throttle from AWS's settings; a missing half defaults from the other (a rate of r
+/// allows bursts of r; a burst of b refills at b per second).
 pub fn throttle_of(t: &v1::ThrottleSettings) -> Option<Throttle> {
+    let (rate, burst) = match (t.rate_limit, t.burst_limit) {
+        (Some(r), Some(b)) => (r, b),
+        (Some(r), None) => (r, r.ceil().min(f64::from(i32::MAX)) as i32),
+        (None, Some(b)) => (f64::from(b), b),
+        (None, None) => return None,
+    };
     Some(Throttle {
-        rate: t.rate_limit?,
-        burst: u32::try_from(t.burst_limit?.max(0)).ok()?,
+        rate: rate.max(0.0),
+        burst: u32::try_from(burst.max(0)).ok()?,
     })
 }
 

@@ -82,8 +82,9 @@ pub(crate) async fn run(
     applied: tokio::sync::watch::Sender<u64>,
 ) -> Result<(), StoreError> {
     let mut feed = store.subscribe();
-    reload_all(store.as_ref(), &runtime).await?;
+    // Keys and plans first: APIs become reachable only after (the serve loop waits on them).
     crate::usage::reload_table(store.as_ref(), &runtime, account).await?;
+    reload_all(store.as_ref(), &runtime).await?;
     loop {
         match feed.recv().await {
             Ok(change) => {
@@ -111,8 +112,14 @@ pub(crate) async fn run(
             }
             Err(RecvError::Lagged(n)) => {
                 tracing::warn!(missed = n, "change feed lagged; recompiling everything");
-                reload_all(store.as_ref(), &runtime).await?;
-                crate::usage::reload_table(store.as_ref(), &runtime, account).await?;
+                // A failing store must not stop the reloader for good: log and carry on.
+                if let Err(e) = reload_all(store.as_ref(), &runtime).await {
+                    tracing::error!(error = %e, "recompiling everything failed");
+                }
+                if let Err(e) = crate::usage::reload_table(store.as_ref(), &runtime, account).await
+                {
+                    tracing::error!(error = %e, "usage plans reload failed");
+                }
             }
             Err(RecvError::Closed) => return Ok(()),
         }

@@ -183,7 +183,8 @@ fn apply(conn: &mut Connection, writes: Vec<Write>) -> Result<(u64, Vec<Change>)
             }
         }
     }
-    if last > 0 && last as i64 % 1000 == 0 {
+    let first = changes.first().map_or(last, |c| c.revision);
+    if last > 0 && (first.saturating_sub(1)) / 1000 != last / 1000 {
         tx.execute(
             "DELETE FROM changes WHERE revision < ?1",
             params![last as i64 - CHANGES_KEPT],
@@ -245,12 +246,18 @@ impl Store for SqliteStore {
 
     fn commit(&self, writes: Vec<Write>) -> BoxFuture<'_, Result<u64, StoreError>> {
         Box::pin(async move {
-            let (rev, changes) = self.with_conn(move |c| apply(c, writes)).await?;
-            for ch in changes {
-                // No receivers is fine: nobody derives state yet.
-                let _ = self.inner.feed.send(ch);
-            }
-            Ok(rev)
+            // Published while the connection lock is held, so the feed carries commits in
+            // revision order and a commit is never durable without being announced.
+            let feed = self.inner.feed.clone();
+            self.with_conn(move |c| {
+                let (rev, changes) = apply(c, writes)?;
+                for ch in changes {
+                    // No receivers is fine: nobody derives state yet.
+                    let _ = feed.send(ch);
+                }
+                Ok(rev)
+            })
+            .await
         })
     }
 

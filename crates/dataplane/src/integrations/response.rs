@@ -31,17 +31,31 @@ pub(crate) fn map(
             out.selector
         )));
     };
+    // Binary conversion (contentHandling, binaryMediaTypes) before any template.
+    let types = &inv.stage.binary_media_types;
+    let upstream_ct = out
+        .headers
+        .and_then(|h| h.get(http::header::CONTENT_TYPE))
+        .and_then(|v| v.to_str().ok());
+    let payload = crate::binary::convert_response(
+        &out.body,
+        crate::binary::is_binary(types, upstream_ct),
+        crate::binary::is_binary(types, inv.header("accept")),
+        !types.is_empty(),
+        selected.content_handling,
+    )
+    .map_err(|why| {
+        GatewayError::new(ResponseType::ApiConfigurationError).because(format!(
+            "Execution failed due to configuration error: {why}"
+        ))
+    })?;
     let (content_type, body, overrides) =
         match selected.templates.for_response(inv.header("accept")) {
             Some((ct, t)) => {
-                let (body, o) = templates::render(inv, t, &out.body, prior)?;
+                let (body, o) = templates::render(inv, t, &payload, prior)?;
                 (ct.to_string(), body, o)
             }
-            None => (
-                "application/json".to_string(),
-                out.body.clone(),
-                prior.clone(),
-            ),
+            None => ("application/json".to_string(), payload, prior.clone()),
         };
     let mut resp = Response::new(Full::new(body));
     let status = overrides.status.unwrap_or(selected.status);

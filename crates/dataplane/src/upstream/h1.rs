@@ -36,6 +36,24 @@ pub(crate) struct Pool {
 struct Conn {
     stream: TcpStream,
     buf: BytesMut,
+    idle_since: std::time::Instant,
+}
+
+/// Idle connections older than this are closed rather than reused.
+const MAX_IDLE: std::time::Duration = std::time::Duration::from_secs(60);
+/// A read buffer larger than this is not kept with a pooled connection.
+const MAX_POOLED_BUFFER: usize = 64 * 1024;
+
+impl Conn {
+    /// Whether an idle connection can carry a new request: not expired, and the upstream has
+    /// neither closed it nor sent anything unasked (a late `408`, stray bytes).
+    fn reusable(&self) -> bool {
+        if self.idle_since.elapsed() > MAX_IDLE {
+            return false;
+        }
+        let mut probe = [0u8; 1];
+        matches!(self.stream.try_read(&mut probe), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+    }
 }
 
 /// A request to send: the target and what to write.
@@ -59,10 +77,21 @@ enum Failure {
 
 impl Pool {
     fn take(&self, key: &str) -> Option<Conn> {
-        self.idle.lock().ok()?.get_mut(key)?.pop()
+        let mut idle = self.idle.lock().ok()?;
+        let list = idle.get_mut(key)?;
+        while let Some(c) = list.pop() {
+            if c.reusable() {
+                return Some(c);
+            }
+        }
+        None
     }
 
-    fn put(&self, key: &str, stream: Conn) {
+    fn put(&self, key: &str, mut stream: Conn) {
+        if stream.buf.capacity() > MAX_POOLED_BUFFER {
+            stream.buf = BytesMut::new();
+        }
+        stream.idle_since = std::time::Instant::now();
         if let Ok(mut idle) = self.idle.lock() {
             let list = match idle.get_mut(key) {
                 Some(l) => l,
@@ -84,13 +113,26 @@ impl Pool {
         if inline_body {
             head.extend_from_slice(req.body);
         }
+        // A request whose reused connection turned out closed is sent again on a new one,
+        // but only when sending it twice is harmless (RFC 9110 idempotent methods).
+        let retryable = matches!(
+            *req.method,
+            Method::GET
+                | Method::HEAD
+                | Method::OPTIONS
+                | Method::PUT
+                | Method::DELETE
+                | Method::TRACE
+        );
         for attempt in 0..2 {
-            let (stream, reused) = match self.take(key) {
-                Some(s) if attempt == 0 => (s, true),
-                _ => (
+            let pooled = if attempt == 0 { self.take(key) } else { None };
+            let (stream, reused) = match pooled {
+                Some(s) => (s, true),
+                None => (
                     Conn {
                         stream: connect(req.host, req.port).await?,
                         buf: BytesMut::new(),
+                        idle_since: std::time::Instant::now(),
                     },
                     false,
                 ),
@@ -103,7 +145,7 @@ impl Pool {
                     }
                     return Ok(resp);
                 }
-                Err(Failure::Stale) if reused => continue,
+                Err(Failure::Stale) if reused && retryable => continue,
                 Err(Failure::Stale) => {
                     return Err(UpstreamError::Broken(
                         "connection closed before a response".into(),
@@ -129,14 +171,17 @@ async fn connect(host: &str, port: u16) -> Result<TcpStream, UpstreamError> {
 fn write_head(out: &mut Vec<u8>, req: &Outbound<'_>) {
     out.extend_from_slice(req.method.as_str().as_bytes());
     out.push(b' ');
-    out.extend_from_slice(if req.path_and_query.is_empty() {
-        b"/"
-    } else {
-        req.path_and_query.as_bytes()
-    });
-    out.extend_from_slice(b" HTTP/1.1\r\nhost: ");
-    out.extend_from_slice(req.authority.as_bytes());
-    out.extend_from_slice(b"\r\n");
+    if !req.path_and_query.starts_with('/') {
+        out.push(b'/');
+    }
+    out.extend_from_slice(req.path_and_query.as_bytes());
+    out.extend_from_slice(b" HTTP/1.1\r\n");
+    // A mapped Host header replaces the authority's (never two Host headers).
+    if !req.headers.contains_key(http::header::HOST) {
+        out.extend_from_slice(b"host: ");
+        out.extend_from_slice(req.authority.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
     for (name, value) in req.headers {
         out.extend_from_slice(name.as_str().as_bytes());
         out.extend_from_slice(b": ");
@@ -186,6 +231,7 @@ async fn exchange(
     let Conn {
         mut stream,
         mut buf,
+        ..
     } = conn;
     stream
         .write_all(head)
@@ -199,11 +245,18 @@ async fn exchange(
     }
     buf.clear();
     buf.reserve(4 * 1024);
+    // After an interim (1xx) answer the final one may already be buffered: parse first.
+    let mut need_read = true;
     loop {
-        let n = stream
-            .read_buf(&mut buf)
-            .await
-            .map_err(|e| io_failure(e, !buf.is_empty()))?;
+        let n = if need_read {
+            stream
+                .read_buf(&mut buf)
+                .await
+                .map_err(|e| io_failure(e, !buf.is_empty()))?
+        } else {
+            need_read = true;
+            buf.len()
+        };
         if n == 0 {
             return Err(if buf.is_empty() {
                 Failure::Stale
@@ -235,6 +288,7 @@ async fn exchange(
         if (100..200).contains(&code) && code != 101 {
             // An interim answer (100 Continue): drop it and read on.
             buf.advance(head_len);
+            need_read = buf.is_empty();
             continue;
         }
         let status = StatusCode::from_u16(code)
@@ -303,7 +357,13 @@ async fn exchange(
                 }
                 buf.split_to(n).freeze()
             }
-            Framing::Chunked => read_chunked(&mut stream, &mut buf).await?,
+            Framing::Chunked => {
+                let body = read_chunked(&mut stream, &mut buf).await?;
+                if !buf.is_empty() {
+                    keep_alive = false;
+                }
+                body
+            }
             Framing::UntilClose => {
                 keep_alive = false;
                 loop {
@@ -324,7 +384,15 @@ async fn exchange(
         let mut resp = Response::new(body);
         *resp.status_mut() = status;
         *resp.headers_mut() = map;
-        return Ok((resp, keep_alive.then_some(Conn { stream, buf })));
+        let idle_since = std::time::Instant::now();
+        return Ok((
+            resp,
+            keep_alive.then_some(Conn {
+                stream,
+                buf,
+                idle_since,
+            }),
+        ));
     }
 }
 
@@ -367,11 +435,16 @@ async fn read_chunked(stream: &mut TcpStream, buf: &mut BytesMut) -> Result<Byte
                 fill(stream, buf).await?;
             }
         }
-        if out.len() + size > MAX_PAYLOAD_BYTES {
+        if size > MAX_PAYLOAD_BYTES || out.len() + size > MAX_PAYLOAD_BYTES {
             return Err(Failure::Fatal(UpstreamError::TooLarge));
         }
         while buf.len() < size + 2 {
             fill(stream, buf).await?;
+        }
+        if &buf[size..size + 2] != b"\r\n" {
+            return Err(Failure::Fatal(UpstreamError::Broken(
+                "invalid chunk terminator".into(),
+            )));
         }
         out.extend_from_slice(&buf[..size]);
         buf.advance(size + 2);
@@ -489,6 +562,41 @@ mod tests {
             ),
             "{err:?}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_huge_chunk_size_is_refused_without_panicking() {
+        let (port, _task) = upstream(vec![
+            b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n1\r\na\r\nffffffffffffffff\r\nx",
+        ])
+        .await;
+        let pool = Pool::default();
+        let auth = format!("127.0.0.1:{port}");
+        let (h, b) = (HeaderMap::new(), Bytes::new());
+        let err = pool
+            .send(&outbound(&Method::GET, port, &auth, &h, &b))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, UpstreamError::TooLarge), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn an_interim_answer_and_the_final_one_in_one_segment() {
+        let (port, _task) = upstream(vec![
+            b"HTTP/1.1 103 Early Hints\r\nlink: </a>\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok",
+        ])
+        .await;
+        let pool = Pool::default();
+        let auth = format!("127.0.0.1:{port}");
+        let (h, b) = (HeaderMap::new(), Bytes::new());
+        let r = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            pool.send(&outbound(&Method::GET, port, &auth, &h, &b)),
+        )
+        .await
+        .expect("no hang")
+        .unwrap();
+        assert_eq!((r.status().as_u16(), r.body().as_ref()), (200, &b"ok"[..]));
     }
 
     #[tokio::test]

@@ -53,7 +53,7 @@ fn split_http_url(url: &str) -> Option<(&str, u16, &str, &str)> {
     let rest = url.strip_prefix("http://")?;
     let (authority, path) = match rest.find(['/', '?']) {
         Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/"),
+        None => (rest, ""),
     };
     let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
         let (h, tail) = v6.split_once(']')?;
