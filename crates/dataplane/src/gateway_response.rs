@@ -389,7 +389,7 @@ impl GatewayError {
         use portico_vtl::Value;
         let template = match t {
             crate::mapping::Template::Literal(s) => return s.clone(),
-            crate::mapping::Template::Vtl(t) => t,
+            crate::mapping::Template::Vtl(t, _) => t,
         };
         let text = |s: &str| Value::String(std::rc::Rc::from(s));
         let message = self.message();

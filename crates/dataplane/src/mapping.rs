@@ -121,8 +121,17 @@ impl ParamTarget {
 pub enum Template {
     /// Text without `$` or `#`: nothing to evaluate, rendered as it is.
     Literal(String),
-    /// A Velocity template.
-    Vtl(portico_vtl::Template),
+    /// A Velocity template, and which variables it may read (so that a render builds only
+    /// those).
+    Vtl(portico_vtl::Template, Uses),
+}
+
+/// Which API Gateway variables a template mentions (over-approximated from its text).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Uses {
+    pub input: bool,
+    pub context: bool,
+    pub stage_variables: bool,
 }
 
 impl Template {
@@ -132,8 +141,13 @@ impl Template {
         if !text.contains('$') && !text.contains('#') {
             return Ok(Template::Literal(text.to_string()));
         }
+        let uses = Uses {
+            input: text.contains("input"),
+            context: text.contains("context"),
+            stage_variables: text.contains("stageVariables"),
+        };
         portico_vtl::Template::parse(text)
-            .map(Template::Vtl)
+            .map(|t| Template::Vtl(t, uses))
             .map_err(|e| CompileError(format!("invalid mapping template: {e}")))
     }
 }

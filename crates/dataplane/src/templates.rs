@@ -9,7 +9,7 @@ use portico_vtl::{Limits, Value};
 
 use crate::gateway_response::{GatewayError, ResponseType};
 use crate::invocation::Invocation;
-use crate::mapping::Template;
+use crate::mapping::{Template, Uses};
 
 fn input_for(inv: &Invocation, body: &[u8]) -> InputData {
     let query = inv
@@ -98,33 +98,35 @@ fn context_for(inv: &Invocation) -> portico_vtl::Map {
     }
     vars.push(("requestTimeEpoch", Value::Int(inv.request_time_ms)));
     vars.push(("awsEndpointRequestId", text(&inv.request_id)));
-    for name in [
-        "identity.accountId",
-        "identity.caller",
-        "identity.cognitoAuthenticationProvider",
-        "identity.cognitoAuthenticationType",
-        "identity.cognitoIdentityId",
-        "identity.cognitoIdentityPoolId",
-        "identity.principalOrgId",
-        "identity.user",
-        "identity.userArn",
-    ] {
-        vars.push((name, Value::Null));
-    }
+    // Identity fields without a value (caller, user, cognito*) are simply absent: a missing
+    // value reads as null and prints as nothing, as AWS's do.
     vars.push(("isCanaryRequest", Value::Bool(false)));
     bindings::context_map(&vars)
 }
 
-fn bindings_for(inv: &Invocation, body: &[u8]) -> Bindings {
+/// Builds only the variables the template mentions.
+fn bindings_for(inv: &Invocation, body: &[u8], uses: Uses) -> Bindings {
     Bindings {
-        input: input_for(inv, body),
-        context: context_for(inv),
-        stage_variables: bindings::string_map(
-            inv.stage
-                .variables
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str())),
-        ),
+        input: if uses.input {
+            input_for(inv, body)
+        } else {
+            InputData::default()
+        },
+        context: if uses.context {
+            context_for(inv)
+        } else {
+            bindings::context_map(&[])
+        },
+        stage_variables: if uses.stage_variables {
+            bindings::string_map(
+                inv.stage
+                    .variables
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str())),
+            )
+        } else {
+            portico_vtl::Map::new()
+        },
     }
 }
 
@@ -138,15 +140,21 @@ pub(crate) fn render(
 ) -> Result<(Bytes, Overrides), GatewayError> {
     match template {
         Template::Literal(t) => Ok((Bytes::from(t.clone()), prior.clone())),
-        Template::Vtl(t) => {
-            let b = bindings_for(inv, body);
+        Template::Vtl(t, uses) => {
+            let b = bindings_for(inv, body, *uses);
             bindings::seed_overrides(&b.context, prior);
             let out = bindings::render(t, &b, &Limits::default()).map_err(|e| {
                 GatewayError::new(ResponseType::ApiConfigurationError).because(format!(
                     "Execution failed due to configuration error: mapping template: {e}"
                 ))
             })?;
-            Ok((Bytes::from(out), bindings::overrides(&b.context)))
+            // A template that never mentions $context cannot have changed the overrides.
+            let overrides = if uses.context {
+                bindings::overrides(&b.context)
+            } else {
+                prior.clone()
+            };
+            Ok((Bytes::from(out), overrides))
         }
     }
 }

@@ -155,16 +155,23 @@ pub fn seed_overrides(context: &Map, o: &Overrides) {
     }
 }
 
+/// Whether an override map still holds only its empty sub-maps.
+fn untouched(m: &Map) -> bool {
+    m.entries()
+        .iter()
+        .all(|(_, v)| matches!(v, Value::Map(sub) if sub.is_empty()))
+}
+
 /// Reads the overrides back from a rendered `$context`.
 pub fn overrides(context: &Map) -> Overrides {
     let mut o = Overrides::default();
-    if let Some(req) = sub(context, "requestOverride") {
+    if let Some(req) = sub(context, "requestOverride").filter(|m| !untouched(m)) {
         o.request_json = Value::Map(req.clone()).to_json();
         o.request_header = entries(req.get("header"));
         o.request_querystring = entries(req.get("querystring"));
         o.request_path = entries(req.get("path"));
     }
-    if let Some(resp) = sub(context, "responseOverride") {
+    if let Some(resp) = sub(context, "responseOverride").filter(|m| !untouched(m)) {
         o.response_json = Value::Map(resp.clone()).to_json();
         o.response_header = entries(resp.get("header"));
         o.status = match resp.get("status") {
