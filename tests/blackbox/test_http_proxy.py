@@ -262,3 +262,27 @@ def test_large_body_round_trips(greedy_proxy, invoke):
     response = invoke(greedy_proxy.id, "test", "/big", method="POST", body=body, timeout=60)
     assert response.status == 200, response
     assert response.json()["body_length"] == len(body)
+
+
+def test_a_single_segment_parameter_cannot_add_path_segments_upstream(make_api, upstream, invoke):
+    """`{id}` is one segment: a decoded `%2F` or a `..` must not climb the upstream's path
+    (only a greedy `{proxy+}` value keeps its slashes)."""
+    api = make_api()
+    api.http_proxy(
+        "/users/{id}",
+        f"{upstream.url}/api/users/{{id}}",
+        request_parameters={"integration.request.path.id": "method.request.path.id"},
+    )
+    api.deploy("test")
+    response = invoke(api.id, "test", "/users/..%2F..%2Fadmin")
+    assert response.status == 200, response
+    assert response.json()["raw_path"] == "/api/users/..%2F..%2Fadmin"
+    response = invoke(api.id, "test", "/users/..")
+    assert response.status == 200, response
+    assert response.json()["raw_path"] == "/api/users/%2E%2E"
+
+
+def test_a_greedy_parameter_keeps_its_slashes(greedy_proxy, invoke):
+    response = invoke(greedy_proxy.id, "test", "/a/b/c")
+    assert response.status == 200, response
+    assert response.json()["raw_path"] == "/a/b/c"

@@ -63,6 +63,8 @@ pub struct CompiledMethod {
     pub validation: crate::method_request::Validation,
     pub resource_id: String,
     pub resource_path: String,
+    /// The resource's greedy path parameter (`proxy` of `/{proxy+}`): its value may hold `/`.
+    pub greedy_param: Option<String>,
     pub integration: Integration,
 }
 
@@ -422,6 +424,11 @@ pub fn compile_stage(stage: &v1::Stage, deployment: &DeploymentRecord) -> Compil
                     validation: validation(doc, m, &mut schemas),
                     resource_id: rid.clone(),
                     resource_path: path.clone(),
+                    greedy_param: path
+                        .rsplit('/')
+                        .next()
+                        .and_then(|last| last.strip_prefix('{')?.strip_suffix("+}"))
+                        .map(str::to_string),
                     integration,
                 })
             })

@@ -26,6 +26,8 @@ const PATH_VALUE: &AsciiSet = &CONTROLS
     .add(b'{')
     .add(b'}')
     .add(b'%');
+/// A single path segment's value: `/` escaped too.
+const PATH_SEGMENT: &AsciiSet = &PATH_VALUE.add(b'/');
 const QUERY_VALUE: &AsciiSet = &PATH_VALUE.add(b'&').add(b'=').add(b'+').add(b'/');
 
 /// Client headers AWS does not forward to an HTTP_PROXY integration (recorded against AWS:
@@ -126,14 +128,27 @@ fn build_url(
         match part {
             UriPart::Literal(s) => url.push_str(s),
             UriPart::Param(name) => {
-                let v = mapped
+                let mapped_value = mapped
                     .path
                     .iter()
                     .find(|(k, _)| k == name)
-                    .map(|(_, v)| v.as_str())
-                    .or_else(|| inv.path_param(name))
-                    .unwrap_or("");
-                url.extend(utf8_percent_encode(v, PATH_VALUE));
+                    .map(|(_, v)| v.as_str());
+                // Only the greedy parameter (or a template override) may span segments: a
+                // decoded `%2F` in `{id}` must not add path segments upstream.
+                let multi = match mapped_value {
+                    Some(_) => mapped.multi_segment.iter().any(|m| m == name),
+                    None => inv.target.greedy_param.as_deref() == Some(name.as_str()),
+                };
+                let v = mapped_value.or_else(|| inv.path_param(name)).unwrap_or("");
+                if !multi && (v == "." || v == "..") {
+                    // A dot segment would climb the upstream's path: send it escaped.
+                    url.push_str(&"%2E".repeat(v.len()));
+                } else {
+                    url.extend(utf8_percent_encode(
+                        v,
+                        if multi { PATH_VALUE } else { PATH_SEGMENT },
+                    ));
+                }
             }
         }
     }

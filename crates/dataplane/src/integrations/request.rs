@@ -47,6 +47,8 @@ pub(crate) struct Mapped {
     pub(crate) path: Vec<(String, String)>,
     pub(crate) query: Vec<(String, String)>,
     pub(crate) headers: Vec<(String, String)>,
+    /// Path targets whose value may keep its `/` (from the greedy parameter or a template).
+    pub(crate) multi_segment: Vec<String>,
 }
 
 /// Mapped parameters, then the request template's `requestOverride`s on top.
@@ -65,6 +67,8 @@ pub(crate) fn parameters(inv: &Invocation, plan: &RequestPlan, overrides: &Overr
         }
     };
     apply(&mut out.path, &overrides.request_path, false);
+    out.multi_segment
+        .extend(overrides.request_path.iter().map(|(k, _)| k.clone()));
     apply(&mut out.query, &overrides.request_querystring, false);
     apply(&mut out.headers, &overrides.request_header, true);
     out
@@ -77,7 +81,14 @@ fn mapped(inv: &Invocation, plan: &RequestPlan) -> Mapped {
             continue;
         };
         match target {
-            ParamTarget::Path(n) => out.path.push((n.clone(), value)),
+            ParamTarget::Path(n) => {
+                let greedy = matches!(source, crate::mapping::ParamSource::MethodPath(src)
+                    if inv.target.greedy_param.as_deref() == Some(src.as_str()));
+                if greedy {
+                    out.multi_segment.push(n.clone());
+                }
+                out.path.push((n.clone(), value))
+            }
             ParamTarget::Query(n) | ParamTarget::MultiQuery(n) => {
                 for v in value
                     .split(',')

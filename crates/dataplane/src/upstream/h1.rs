@@ -51,6 +51,12 @@ impl Conn {
         if self.idle_since.elapsed() > MAX_IDLE {
             return false;
         }
+        // The reactor's readiness first (no syscall): an idle socket that never became
+        // readable is healthy. If it did, look: EOF or unasked bytes make it unusable.
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        if self.stream.poll_read_ready(&mut cx).is_pending() {
+            return true;
+        }
         let mut probe = [0u8; 1];
         matches!(self.stream.try_read(&mut probe), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
     }
