@@ -243,6 +243,15 @@ impl Input {
         parsed.ok_or_else(|| "Unable to parse the request body as JSON".to_string())
     }
 
+    /// `$input.json(path)`: the JSON text of the value at `path`. The whole body (`$`) is
+    /// serialized from the parsed document directly, without a copy.
+    fn json_text(&self, path: &str) -> Result<String, String> {
+        if path.trim() == "$" {
+            return Ok(self.json_body()?.to_string());
+        }
+        Ok(self.eval(path)?.to_string())
+    }
+
     fn eval(&self, path: &str) -> Result<serde_json::Value, String> {
         let jp = JsonPath::parse(path).map_err(|e| format!("Invalid JSONPath {path}: {e}"))?;
         let body = self.json_body()?;
@@ -302,8 +311,7 @@ impl HostObject for Input {
         match method {
             "json" => {
                 let path = arg_str(args, 0).unwrap_or_else(|| "$".into());
-                let v = self.eval(&path)?;
-                Ok(Some(Value::String(Rc::from(v.to_string()))))
+                Ok(Some(Value::String(Rc::from(self.json_text(&path)?))))
             }
             "path" => {
                 let path = arg_str(args, 0).unwrap_or_else(|| "$".into());
