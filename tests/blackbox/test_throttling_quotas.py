@@ -334,6 +334,8 @@ def test_get_usage_reports_used_and_remaining_per_key_and_day(apigw, make_api, u
     days = three_days["items"][key_a["id"]]
     assert len(days) == 3, dumps(three_days)
     assert days[-1] == [2, 1], dumps(three_days)
+    # A DAY quota starts afresh each day: earlier days had their whole quota left.
+    assert days[:2] == [[0, 3], [0, 3]], dumps(three_days)
 
 
 def test_update_usage_grants_more_remaining_quota(apigw, make_api, usage, dataplane):
@@ -356,6 +358,13 @@ def test_update_usage_grants_more_remaining_quota(apigw, make_api, usage, datapl
     wait_for_status(send_a, 200, what="request after UpdateUsage")
     assert_ok(send_a(), "/pets", "second granted request")
     assert_limit_exceeded(send_a(), "grant used up")
+
+    def remaining_today_is_zero():
+        days = get_usage(apigw, plan["id"], key_a["id"])["items"].get(key_a["id"])
+        assert days and days[-1][1] == 0, days
+
+    # GetUsage reflects the grant (and its use) for the current period.
+    eventually(remaining_today_is_zero, timeout=5.0, interval=0.1)
 
 
 def test_quota_usage_survives_sigterm_and_restart(portico_factory):

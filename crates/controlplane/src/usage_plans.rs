@@ -425,12 +425,15 @@ pub(crate) async fn get_usage(cp: &ControlPlane, call: &Call) -> Outcome {
     );
     let range = days(start, end)?;
     let key_filter = call.query("keyId");
-    let limit = plan
-        .quota
-        .as_ref()
-        .and_then(|q| q.limit)
-        .unwrap_or(0)
-        .max(0) as i64;
+    // Each day's `remaining` is the quota left at the end of that day, within the quota
+    // period the day belongs to (not summed over the requested range).
+    let quota = plan.quota.as_ref().and_then(|q| {
+        Some(portico_limits::QuotaSpec {
+            limit: u64::try_from(q.limit?).ok()?,
+            period: portico_limits::Period::parse(q.period.as_deref()?)?,
+            offset: u32::try_from(q.offset.unwrap_or(0)).ok()?,
+        })
+    });
     let mut values = IndexMap::new();
     for rec in cp.store.list(Kind::Usage, Some(plan_id)).await? {
         if key_filter.is_some_and(|k| k != rec.key.id) {
@@ -438,13 +441,27 @@ pub(crate) async fn get_usage(cp: &ControlPlane, call: &Call) -> Outcome {
         }
         let usage: portico_limits::UsageRecord =
             serde_json::from_str(&rec.body).map_err(|e| ApiError::internal(e.to_string()))?;
-        let mut used_in_period = 0i64;
         let per_day: Vec<Vec<i64>> = range
             .iter()
             .map(|d| {
                 let used = usage.daily.get(d).copied().unwrap_or(0) as i64;
-                used_in_period += used;
-                vec![used, (limit - used_in_period).max(0)]
+                let Some(q) = quota else { return vec![used, 0] };
+                let day_ms = portico_model::time::parse_date(d).unwrap_or(0) * 86_400_000;
+                let start = portico_limits::period_start(q, day_ms);
+                let start_date = portico_model::time::date(start / 1000);
+                let used_in_period: u64 = if start == usage.period_start
+                    && portico_model::time::date(portico_model::time::now_epoch_seconds()) == *d
+                {
+                    // Today, in the current period: the live count (includes UpdateUsage).
+                    usage.used
+                } else {
+                    usage
+                        .daily
+                        .range(start_date..=d.clone())
+                        .map(|(_, n)| *n)
+                        .sum()
+                };
+                vec![used, q.limit.saturating_sub(used_in_period) as i64]
             })
             .collect();
         values.insert(rec.key.id.clone(), per_day);
