@@ -440,15 +440,10 @@ fn source_value(source: &crate::mapping::ParamSource, scope: &Scope<'_>) -> Opti
             .find(|(k, _)| k == n)
             .map(|(_, v)| v.clone()),
         S::MethodQuery(n) => scope.query.and_then(|q| {
-            q.split('&')
-                .filter_map(|p| p.split_once('='))
+            crate::invocation::query_pairs(q)
                 .filter(|(k, _)| k == n)
-                .map(|(_, v)| {
-                    percent_encoding::percent_decode_str(v)
-                        .decode_utf8_lossy()
-                        .into_owned()
-                })
-                .next_back()
+                .map(|(_, v)| v)
+                .last()
         }),
         S::StageVariable(n) => scope.stage.variables.get(n).cloned(),
         S::Context(n) => match n.as_str() {

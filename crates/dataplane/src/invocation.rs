@@ -31,6 +31,15 @@ pub struct Invocation {
     pub api_key: Option<(String, String)>,
 }
 
+/// The decoded `(name, value)` pairs of a raw query string, in order (`+` is a space, as
+/// browsers and AWS clients encode it; a pair without `=` has an empty value).
+pub(crate) fn query_pairs(q: &str) -> impl Iterator<Item = (String, String)> + '_ {
+    q.split('&').filter(|p| !p.is_empty()).map(|pair| {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        (decode(k), decode(v))
+    })
+}
+
 fn decode(s: &str) -> String {
     percent_encoding::percent_decode_str(&s.replace('+', " "))
         .decode_utf8_lossy()
@@ -61,11 +70,9 @@ impl Invocation {
         let Some(q) = &self.raw_query else {
             return Vec::new();
         };
-        q.split('&')
-            .filter_map(|pair| {
-                let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-                (decode(k) == name).then(|| decode(v))
-            })
+        query_pairs(q)
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v)
             .collect()
     }
 
@@ -137,5 +144,24 @@ impl Invocation {
             | ParamSource::IntegrationBody
             | ParamSource::IntegrationBodyPath(_) => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::query_pairs;
+
+    #[test]
+    fn query_pairs_decode_names_values_and_plus() {
+        let pairs: Vec<_> = query_pairs("a=1&&b%20c=x+y%2B&flag&a=2").collect();
+        assert_eq!(
+            pairs,
+            [
+                ("a".into(), "1".into()),
+                ("b c".into(), "x y+".into()),
+                ("flag".into(), String::new()),
+                ("a".into(), "2".into()),
+            ]
+        );
     }
 }

@@ -8,22 +8,14 @@ use portico_mapping::bindings::{self, Bindings, InputData, Overrides};
 use portico_vtl::{Limits, Value};
 
 use crate::gateway_response::{GatewayError, ResponseType};
-use crate::invocation::Invocation;
+use crate::invocation::{Invocation, query_pairs};
 use crate::mapping::{Template, Uses};
 
 fn input_for(inv: &Invocation, body: &[u8]) -> InputData {
     let query = inv
         .raw_query
         .as_deref()
-        .map(|q| {
-            q.split('&')
-                .filter(|p| !p.is_empty())
-                .map(|pair| {
-                    let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-                    (decode(k), decode(v))
-                })
-                .collect()
-        })
+        .map(|q| query_pairs(q).collect())
         .unwrap_or_default();
     let header = inv
         .headers
@@ -57,12 +49,6 @@ fn hidden_from_templates(name: &str) -> bool {
             | "expect"
             | "transfer-encoding"
     )
-}
-
-fn decode(s: &str) -> String {
-    percent_encoding::percent_decode_str(&s.replace('+', " "))
-        .decode_utf8_lossy()
-        .into_owned()
 }
 
 fn text(s: impl AsRef<str>) -> Value {
