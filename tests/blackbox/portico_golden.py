@@ -29,7 +29,10 @@ from botocore.exceptions import ClientError
 
 from portico_helpers import ACCOUNT_ID, REGION
 
-ORACLE_DIR = os.environ.get("PORTICO_ORACLES", "/work/shared/oracles/aws-recorded/snapshots")
+_REPO_SHARED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared")
+_SHARED = _REPO_SHARED if os.path.isdir(_REPO_SHARED) else "/work/shared"
+ORACLE_DIR = os.environ.get("PORTICO_ORACLES", os.path.join(_SHARED, "oracles/aws-recorded/snapshots"))
+OPENAPI_DIR = os.path.join(os.path.dirname(ORACLE_DIR), "openapi")
 RECORDED_ACCOUNT = "111111111111"
 LOCALSTACK_TEST_DIR = "tests/aws/services/apigateway/"
 PLACEHOLDER_RE = re.compile(r"^<[^<>\s]+>$")

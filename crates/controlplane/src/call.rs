@@ -15,6 +15,8 @@ pub struct Call {
     params: Vec<(&'static str, String)>,
     query: Vec<(String, String)>,
     pub body: Bytes,
+    /// The `Accept` header (GetExport answers JSON or YAML by it).
+    pub accept: Option<String>,
 }
 
 impl Call {
@@ -30,6 +32,7 @@ impl Call {
             params,
             query,
             body,
+            accept: None,
         }
     }
 
@@ -130,6 +133,21 @@ pub(crate) fn ok(status: u16, body: Option<serde_json::Value>) -> Response<Full<
             "content-type",
             hyper::header::HeaderValue::from_static("application/json"),
         );
+    }
+    resp
+}
+
+pub(crate) fn raw(status: u16, raw: crate::RawBody) -> Response<Full<Bytes>> {
+    let mut resp = Response::new(Full::new(raw.bytes));
+    *resp.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::OK);
+    let headers = resp.headers_mut();
+    if let Ok(v) = hyper::header::HeaderValue::from_str(&raw.content_type) {
+        headers.insert(hyper::header::CONTENT_TYPE, v);
+    }
+    for (name, value) in raw.headers {
+        if let Ok(v) = hyper::header::HeaderValue::from_str(&value) {
+            headers.insert(name, v);
+        }
     }
     resp
 }

@@ -11,10 +11,13 @@
 
 mod account;
 mod api_keys;
+mod authorizers;
 mod call;
 mod deployments;
 mod error;
+mod exports;
 mod gateway_responses;
+mod imports;
 mod integrations;
 mod methods;
 mod models;
@@ -77,6 +80,16 @@ pub(crate) struct Reply {
     pub(crate) body: Option<serde_json::Value>,
     /// Overrides the operation's documented status (rarely needed).
     pub(crate) status: Option<u16>,
+    /// A body that is not JSON (GetExport): content type, extra headers, bytes.
+    pub(crate) raw: Option<RawBody>,
+}
+
+/// A non-JSON response body.
+#[derive(Debug)]
+pub(crate) struct RawBody {
+    pub(crate) content_type: String,
+    pub(crate) headers: Vec<(&'static str, String)>,
+    pub(crate) bytes: Bytes,
 }
 
 impl Reply {
@@ -85,6 +98,7 @@ impl Reply {
         Ok(Reply {
             body: Some(body),
             status: None,
+            raw: None,
         })
     }
 
@@ -92,6 +106,7 @@ impl Reply {
         Ok(Reply {
             body: None,
             status: None,
+            raw: None,
         })
     }
 }
@@ -140,9 +155,15 @@ impl ControlPlane {
                 let body = collected.to_bytes();
                 match self.routes.resolve(&parts.method, &parts.uri) {
                     Some((op, params)) => {
-                        let call = Call::new(op, params, parts.uri.query(), body);
+                        let mut call = Call::new(op, params, parts.uri.query(), body);
+                        call.accept = parts
+                            .headers
+                            .get(hyper::header::ACCEPT)
+                            .and_then(|v| v.to_str().ok())
+                            .map(str::to_string);
                         let status = op.status;
                         match self.dispatch(&call).await {
+                            Ok(Reply { raw: Some(raw), .. }) => call::raw(status, raw),
                             Ok(reply) => call::ok(reply.status.unwrap_or(status), reply.body),
                             Err(e) => e.into_response(),
                         }
@@ -164,6 +185,11 @@ impl ControlPlane {
             Op::GetRestApi => restapis::get(self, call).await,
             Op::GetRestApis => restapis::list(self, call).await,
             Op::UpdateRestApi => restapis::update(self, call).await,
+            Op::ImportRestApi => imports::import(self, call).await,
+            Op::PutRestApi => imports::put(self, call).await,
+            Op::GetExport => exports::get(self, call).await,
+            Op::GetAuthorizer => authorizers::get(self, call).await,
+            Op::GetAuthorizers => authorizers::list(self, call).await,
             Op::DeleteRestApi => restapis::delete(self, call).await,
             Op::GetResources => resources::list(self, call).await,
             Op::GetResource => resources::get(self, call).await,

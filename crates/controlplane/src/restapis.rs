@@ -175,7 +175,9 @@ pub(crate) async fn create(cp: &ControlPlane, call: &Call) -> Outcome {
 }
 
 pub(crate) async fn get(cp: &ControlPlane, call: &Call) -> Outcome {
-    let (doc, _) = cp.load_api(call.param("restapi_id")).await?;
+    let (mut doc, _) = cp.load_api(call.param("restapi_id")).await?;
+    // AWS reads an API back with `tags: {}` when it has none (creates omit it).
+    doc.api.tags.get_or_insert_with(IndexMap::new);
     Reply::json(&doc.api)
 }
 

@@ -54,6 +54,7 @@ impl CompiledResource {
 #[derive(Debug)]
 pub struct CompiledMethod {
     pub http_method: String,
+    pub authorization: crate::authorization::Authorization,
     pub api_key_required: bool,
     /// `/resourcePath/METHOD`, as usage plans key their per-method throttles.
     pub method_key: String,
@@ -418,6 +419,9 @@ pub fn compile_stage(stage: &v1::Stage, deployment: &DeploymentRecord) -> Compil
                 let method_key = format!("{}/{verb}", if path == "/" { "" } else { path.as_str() });
                 Arc::new(CompiledMethod {
                     http_method: verb.clone(),
+                    authorization: crate::authorization::Authorization::from_method(
+                        m.authorization_type.as_deref(),
+                    ),
                     api_key_required: m.api_key_required.unwrap_or(false),
                     stage_throttle: stage_throttle(stage, &doc.api, &path, verb),
                     method_key,

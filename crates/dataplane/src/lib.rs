@@ -11,6 +11,7 @@
 //! path that could be done at compile time; every error that reaches a client is a
 //! [`gateway_response::ResponseType`].
 
+pub mod authorization;
 pub mod binary;
 pub mod compile;
 pub mod gateway_response;

@@ -211,9 +211,11 @@ async fn run(
         api_key: None,
     };
 
-    // Method request (API key, usage plan and stage throttles, quota; validation) →
-    // integration request → integration → integration response → method response.
-    let outcome = match crate::usage_plans::check(dp, &mut inv)
+    // Method request (authorization; API key, usage plan and stage throttles, quota;
+    // validation) → integration request → integration → integration response → method
+    // response.
+    let outcome = match crate::authorization::check(&inv.target.authorization)
+        .and_then(|()| crate::usage_plans::check(dp, &mut inv))
         .and_then(|()| crate::method_request::validate(&inv, &inv.target.validation))
     {
         Ok(()) => integrations::invoke(dp, &inv).await,

@@ -231,7 +231,13 @@ pub fn import(value: &Value, opts: &ImportOptions) -> Result<Imported, ImportErr
                 let Some(op) = item.get(*op_key) else {
                     continue;
                 };
-                match ctx.method(op, path_params, http_method, &rid, &doc, &mut warnings) {
+                let shown = if full.is_empty() { "/" } else { full.as_str() };
+                let site = integration::Site {
+                    resource_id: &rid,
+                    path: shown,
+                    http_method,
+                };
+                match ctx.method(op, path_params, &site, &doc, &mut warnings) {
                     Ok(m) => {
                         let resource = doc.resources.get_mut(&rid).expect("resource just created");
                         resource
@@ -240,8 +246,7 @@ pub fn import(value: &Value, opts: &ImportOptions) -> Result<Imported, ImportErr
                             .insert(http_method.to_string(), m);
                     }
                     Err(e) => errors.push(format!(
-                        "Unable to put method '{http_method}' on resource at path '{full}': {e}",
-                        full = if full.is_empty() { "/" } else { &full }
+                        "Unable to put method '{http_method}' on resource at path '{shown}': {e}"
                     )),
                 }
             }
@@ -480,11 +485,11 @@ impl MethodContext<'_> {
         &self,
         op: &Value,
         path_params: Option<&Value>,
-        http_method: &str,
-        resource_id: &str,
+        site: &integration::Site<'_>,
         doc: &RestApiDocument,
         warnings: &mut Vec<String>,
     ) -> Result<v1::Method, String> {
+        let http_method = site.http_method;
         let op = op.as_object().ok_or("the operation must be an object")?;
         for key in op.keys() {
             if key.starts_with("x-amazon-apigateway-")
@@ -535,6 +540,15 @@ impl MethodContext<'_> {
                 return Err("a parameter has no name".into());
             }
             params.insert(key, required.unwrap_or(location == "path"));
+        }
+        // Every variable of the resource path is a required path parameter, declared or not.
+        for seg in site.path.split('/') {
+            if let Some(name) = seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                let name = name.strip_suffix('+').unwrap_or(name);
+                params
+                    .entry(format!("method.request.path.{name}"))
+                    .or_insert(true);
+            }
         }
         if let Some(body) = op.get("requestBody") {
             let body = self.resolve(body)?;
@@ -683,7 +697,7 @@ impl MethodContext<'_> {
         // Integration.
         if let Some(ext) = op.get("x-amazon-apigateway-integration") {
             let ext = self.resolve(ext)?;
-            m.method_integration = Some(integration::import(ext, resource_id)?);
+            m.method_integration = Some(integration::import(ext, site, warnings)?);
         }
         Ok(m)
     }

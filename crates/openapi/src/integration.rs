@@ -8,7 +8,19 @@ use crate::document::text;
 
 /// The integration an operation's extension describes, with the defaults PutIntegration
 /// applies. `Err` carries the problem in AWS's words.
-pub(crate) fn import(ext: &Value, resource_id: &str) -> Result<v1::Integration, String> {
+/// Where an integration sits, for AWS's warnings.
+pub(crate) struct Site<'a> {
+    pub(crate) resource_id: &'a str,
+    pub(crate) path: &'a str,
+    pub(crate) http_method: &'a str,
+}
+
+pub(crate) fn import(
+    ext: &Value,
+    site: &Site<'_>,
+    warnings: &mut Vec<String>,
+) -> Result<v1::Integration, String> {
+    let resource_id = site.resource_id;
     let obj = ext
         .as_object()
         .ok_or("x-amazon-apigateway-integration must be an object")?;
@@ -89,7 +101,7 @@ pub(crate) fn import(ext: &Value, resource_id: &str) -> Result<v1::Integration, 
         connection_type,
         connection_id: obj.get("connectionId").and_then(text),
         credentials: obj.get("credentials").and_then(text),
-        request_parameters: string_map(obj.get("requestParameters"))?,
+        request_parameters: request_parameters(obj.get("requestParameters"), site, warnings)?,
         request_templates: string_map(obj.get("requestTemplates"))?,
         passthrough_behavior: Some(
             obj.get("passthroughBehavior")
@@ -115,6 +127,40 @@ pub(crate) fn import(ext: &Value, resource_id: &str) -> Result<v1::Integration, 
         type_: Some(ty),
         ..Default::default()
     })
+}
+
+/// `requestParameters`: a value that is not a string is dropped with AWS's warning.
+fn request_parameters(
+    v: Option<&Value>,
+    site: &Site<'_>,
+    warnings: &mut Vec<String>,
+) -> Result<Option<IndexMap<String, String>>, String> {
+    let Some(obj) = v.filter(|v| !v.is_null()) else {
+        return Ok(None);
+    };
+    let obj = obj
+        .as_object()
+        .ok_or("requestParameters must be a map of strings")?;
+    let mut out = IndexMap::new();
+    for (k, item) in obj {
+        match item {
+            Value::String(s) => {
+                out.insert(k.clone(), s.clone());
+            }
+            other => {
+                let got = match other {
+                    Value::Bool(_) | Value::Number(_) => other.to_string(),
+                    Value::Null => "null".into(),
+                    _ => other.to_string(),
+                };
+                warnings.push(format!(
+                    "Invalid format for 'requestParameters'. Expected type string for property '{k}' of resource '{}' and method '{}' but got '{got}'",
+                    site.path, site.http_method
+                ));
+            }
+        }
+    }
+    Ok((!out.is_empty()).then_some(out))
 }
 
 /// A map of strings; `None` when absent or empty.

@@ -15,11 +15,13 @@ mod document;
 mod export;
 mod import;
 mod integration;
+mod merge;
 mod models;
 
 pub use document::{Version, parse};
 pub use export::{ExportOptions, export};
 pub use import::{BasePathMode, ImportOptions, Imported, import};
+pub use merge::{PutMode, put};
 
 /// Why an import was refused, in AWS's words (`Invalid OpenAPI input.`, or `Errors found
 /// during import:` followed by one tab-indented line per problem).
