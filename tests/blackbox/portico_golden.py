@@ -80,7 +80,7 @@ def _datetimes(obj):
     return obj
 
 
-def snapshot_form(response):
+def snapshot_form(response, parse_json_strings: bool = True):
     """A boto3 response (or ClientError.response) in the recordings' normalised form."""
     obj = copy.deepcopy(response)
     if isinstance(obj, dict) and "ResponseMetadata" in obj:
@@ -89,7 +89,8 @@ def snapshot_form(response):
             "HTTPStatusCode": obj["ResponseMetadata"].get("HTTPStatusCode"),
         }
     obj = _datetimes(obj)
-    _parse_json_strings(obj)
+    if parse_json_strings:
+        _parse_json_strings(obj)
     return obj
 
 
@@ -167,13 +168,13 @@ class Recording:
             raise AssertionError(f"recording {self.test_id} has no step {step!r}")
         return self.content[step]
 
-    def match(self, step: str, response, *, prepare=None, expected=None):
+    def match(self, step: str, response, *, prepare=None, expected=None, parse_json_strings=True):
         """Assert that `response` equals recorded `step`. `prepare(form)` may filter or sort our
         side first (e.g. keep only this test's APIs in a list from the shared server);
         `expected` overrides the recorded value (used where a documented, out-of-scope field is
         dropped from the recording)."""
         want = self.expected(step) if expected is None else expected
-        form = snapshot_form(response)
+        form = snapshot_form(response, parse_json_strings)
         if prepare is not None:
             form = prepare(form)
         self._bind_walk(want, form, step)

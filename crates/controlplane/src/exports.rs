@@ -4,6 +4,8 @@
 use bytes::Bytes;
 use portico_openapi::{ExportOptions, Version};
 
+use portico_model::time;
+
 use crate::{ApiError, Call, ControlPlane, Outcome, RawBody, Reply};
 
 pub(crate) async fn get(cp: &ControlPlane, call: &Call) -> Outcome {
@@ -36,19 +38,32 @@ pub(crate) async fn get(cp: &ControlPlane, call: &Call) -> Outcome {
         stage: stage_name.to_string(),
         host: format!("{api_id}.execute-api.{}.amazonaws.com", cp.settings.region),
         scheme: "https".into(),
+        default_version: deployment
+            .deployment
+            .created_date
+            .map(time::iso8601)
+            .unwrap_or_default(),
     }
     .with_extensions(call.query("extensions").unwrap_or(""));
     let spec = portico_openapi::export(&deployment.snapshot, &opts);
     let yaml = call.accept.as_deref().is_some_and(|a| a.contains("yaml"));
-    let (content_type, bytes, ext) = if yaml {
+    let (bytes, ext) = if yaml {
         let text = serde_saphyr::to_string(&spec)
             .map_err(|e| ApiError::internal(format!("YAML export failed: {e}")))?;
-        ("application/yaml", Bytes::from(text), "yaml")
+        (Bytes::from(text), "yaml")
     } else {
         let text =
             serde_json::to_vec_pretty(&spec).map_err(|e| ApiError::internal(e.to_string()))?;
-        ("application/json", Bytes::from(text), "json")
+        (Bytes::from(text), "json")
     };
+    // AWS names the file after the API's version (or the deployment date) and sends it as
+    // octet-stream, JSON and YAML alike.
+    let label = deployment
+        .snapshot
+        .api
+        .version
+        .clone()
+        .unwrap_or_else(|| opts.default_version.clone());
     let kind = match version {
         Version::OpenApi3 => "oas30",
         Version::Swagger2 => "swagger",
@@ -57,10 +72,10 @@ pub(crate) async fn get(cp: &ControlPlane, call: &Call) -> Outcome {
         body: None,
         status: None,
         raw: Some(RawBody {
-            content_type: content_type.to_string(),
+            content_type: "application/octet-stream".to_string(),
             headers: vec![(
                 "content-disposition",
-                format!("attachment; filename=\"{kind}_{}.{ext}\"", stage_name),
+                format!("attachment; filename=\"{kind}_{label}.{ext}\""),
             )],
             bytes,
         }),

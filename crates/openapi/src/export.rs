@@ -26,6 +26,8 @@ pub struct ExportOptions {
     pub host: String,
     /// `https` or `http`.
     pub scheme: String,
+    /// `info.version` for an API without a version (AWS writes the deployment's date).
+    pub default_version: String,
 }
 
 impl ExportOptions {
@@ -69,7 +71,12 @@ pub fn export(doc: &RestApiDocument, opts: &ExportOptions) -> Value {
     }
     info.insert(
         "version".into(),
-        json!(doc.api.version.clone().unwrap_or_else(|| "1.0".into())),
+        json!(
+            doc.api
+                .version
+                .clone()
+                .unwrap_or_else(|| opts.default_version.clone())
+        ),
     );
     info.insert(
         "title".into(),
@@ -135,7 +142,9 @@ pub fn export(doc: &RestApiDocument, opts: &ExportOptions) -> Value {
                 let mut p = Map::new();
                 p.insert("name".into(), json!(name));
                 p.insert("in".into(), json!(location));
-                p.insert("required".into(), json!(*required));
+                if *required || v == Version::Swagger2 {
+                    p.insert("required".into(), json!(*required));
+                }
                 match v {
                     Version::Swagger2 => {
                         p.insert("type".into(), json!("string"));
@@ -146,10 +155,30 @@ pub fn export(doc: &RestApiDocument, opts: &ExportOptions) -> Value {
                 }
                 params.push(Value::Object(p));
             }
+            if v == Version::Swagger2 {
+                let mut consumes: Vec<&String> = Vec::new();
+                let templates = m
+                    .method_integration
+                    .as_ref()
+                    .and_then(|i| i.request_templates.as_ref());
+                for ct in m
+                    .request_models
+                    .iter()
+                    .flatten()
+                    .map(|(ct, _)| ct)
+                    .chain(templates.into_iter().flat_map(|t| t.keys()))
+                {
+                    if !consumes.contains(&ct) {
+                        consumes.push(ct);
+                    }
+                }
+                if !consumes.is_empty() {
+                    op.insert("consumes".into(), json!(consumes));
+                }
+            }
             if let Some(models) = m.request_models.as_ref().filter(|m| !m.is_empty()) {
                 match v {
                     Version::Swagger2 => {
-                        op.insert("consumes".into(), json!(models.keys().collect::<Vec<_>>()));
                         let model = models.values().next().cloned().unwrap_or_default();
                         params.push(json!({
                             "in": "body",
@@ -340,7 +369,25 @@ fn responses(m: &v1::Method, v: Version, op: &mut Map<String, Value>) -> Value {
         if !headers.is_empty() {
             resp.insert("headers".into(), Value::Object(headers));
         }
+        if v == Version::OpenApi3 && !resp.contains_key("content") {
+            resp.insert("content".into(), json!({}));
+        }
         out.insert(code.clone(), Value::Object(resp));
+    }
+    if v == Version::Swagger2 {
+        let templates = m
+            .method_integration
+            .as_ref()
+            .and_then(|i| i.integration_responses.as_ref());
+        for ct in templates
+            .into_iter()
+            .flat_map(|rs| rs.values())
+            .flat_map(|r| r.response_templates.iter().flatten().map(|(ct, _)| ct))
+        {
+            if !produces.contains(ct) {
+                produces.push(ct.clone());
+            }
+        }
     }
     if !produces.is_empty() {
         op.insert("produces".into(), json!(produces));
@@ -366,7 +413,11 @@ fn api_extensions(doc: &RestApiDocument, out: &mut Map<String, Value>) {
         let policy = serde_json::from_str::<Value>(p).unwrap_or_else(|_| json!(p));
         out.insert("x-amazon-apigateway-policy".into(), policy);
     }
-    if let Some(cfg) = &api.endpoint_configuration {
+    if let Some(cfg) = api.endpoint_configuration.as_ref().filter(|c| {
+        c.types.as_deref().is_some_and(|t| t != ["EDGE"])
+            || c.vpc_endpoint_ids.is_some()
+            || api.disable_execute_api_endpoint == Some(true)
+    }) {
         let mut c = Map::new();
         if let Some(t) = &cfg.types {
             c.insert("types".into(), json!(t));

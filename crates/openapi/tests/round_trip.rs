@@ -28,6 +28,7 @@ fn options(version: Version) -> ExportOptions {
         stage: "dev".into(),
         host: "abc.execute-api.us-east-1.amazonaws.com".into(),
         scheme: "https".into(),
+        default_version: "2026-01-01T00:00:00Z".into(),
     }
     .with_extensions("apigateway")
 }
