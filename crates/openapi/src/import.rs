@@ -198,6 +198,7 @@ pub fn import(value: &Value, opts: &ImportOptions) -> Result<Imported, ImportErr
         },
     );
     let prefix = base_prefix(&spec, opts.base_path);
+    let mut tree = Tree::default();
     let ctx = MethodContext {
         spec: &spec,
         schemes: &schemes,
@@ -219,7 +220,7 @@ pub fn import(value: &Value, opts: &ImportOptions) -> Result<Imported, ImportErr
                 continue;
             };
             let full = format!("{prefix}{}", path.trim_end_matches('/'));
-            let rid = match ensure_resource(&mut doc, &root_id, &full) {
+            let rid = match ensure_resource(&mut doc, &mut tree, &root_id, &full) {
                 Ok(id) => id,
                 Err(e) => {
                     errors.push(e);
@@ -405,8 +406,24 @@ fn base_prefix(spec: &Spec<'_>, mode: BasePathMode) -> String {
     }
 }
 
+/// Resources are bounded per import (AWS's default quota is 300 per API).
+pub(crate) const MAX_RESOURCES: usize = 10_000;
+
+/// The resource tree being built: children by (parent id, path part), and whether a parent
+/// already has a variable child.
+#[derive(Default)]
+struct Tree {
+    children: std::collections::HashMap<(String, String), String>,
+    variable_child: std::collections::HashMap<String, String>,
+}
+
 /// The id of the resource at `path`, creating it and its ancestors as needed.
-fn ensure_resource(doc: &mut RestApiDocument, root_id: &str, path: &str) -> Result<String, String> {
+fn ensure_resource(
+    doc: &mut RestApiDocument,
+    tree: &mut Tree,
+    root_id: &str,
+    path: &str,
+) -> Result<String, String> {
     let mut parent = root_id.to_string();
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     for (i, seg) in segments.iter().enumerate() {
@@ -416,36 +433,38 @@ fn ensure_resource(doc: &mut RestApiDocument, root_id: &str, path: &str) -> Resu
                 "Cannot create a child of a resource with a greedy path variable: {seg} (path '{path}')"
             ));
         }
-        let existing = doc.resources.iter().find(|(_, r)| {
-            r.parent_id.as_deref() == Some(parent.as_str()) && r.path_part.as_deref() == Some(seg)
-        });
-        parent = match existing {
-            Some((id, _)) => id.clone(),
-            None => {
-                if let Some((_, sibling)) = doc.resources.iter().find(|(_, r)| {
-                    r.parent_id.as_deref() == Some(parent.as_str())
-                        && r.path_part.as_deref().is_some_and(|p| {
-                            p.starts_with('{') && seg.starts_with('{') && p != *seg
-                        })
-                }) {
-                    return Err(format!(
-                        "A sibling ({}) of this resource already has a variable path part -- only one is allowed (path '{path}')",
-                        sibling.path_part.as_deref().unwrap_or_default()
-                    ));
-                }
-                let id = ids::resource_id();
-                doc.resources.insert(
-                    id.clone(),
-                    v1::Resource {
-                        id: Some(id.clone()),
-                        parent_id: Some(parent.clone()),
-                        path_part: Some(seg.to_string()),
-                        ..Default::default()
-                    },
-                );
-                id
-            }
-        };
+        let key = (parent.clone(), seg.to_string());
+        if let Some(id) = tree.children.get(&key) {
+            parent = id.clone();
+            continue;
+        }
+        if seg.starts_with('{')
+            && let Some(sibling) = tree.variable_child.get(&parent)
+        {
+            return Err(format!(
+                "A sibling ({sibling}) of this resource already has a variable path part -- only one is allowed (path '{path}')"
+            ));
+        }
+        if doc.resources.len() >= MAX_RESOURCES {
+            return Err(format!(
+                "The document has more than {MAX_RESOURCES} resources"
+            ));
+        }
+        let id = ids::resource_id();
+        doc.resources.insert(
+            id.clone(),
+            v1::Resource {
+                id: Some(id.clone()),
+                parent_id: Some(parent.clone()),
+                path_part: Some(seg.to_string()),
+                ..Default::default()
+            },
+        );
+        if seg.starts_with('{') {
+            tree.variable_child.insert(parent.clone(), seg.to_string());
+        }
+        tree.children.insert(key, id.clone());
+        parent = id;
     }
     Ok(parent)
 }

@@ -43,6 +43,12 @@ pub(crate) struct ServeArgs {
     /// the account's throttle burst [default: 5000, as AWS]
     #[arg(long)]
     account_burst_limit: Option<u32>,
+    /// an OpenAPI document to import (or re-import, by its title) and deploy at startup
+    #[arg(long)]
+    import: Option<PathBuf>,
+    /// the stage `--import` deploys to [default: dev]
+    #[arg(long, requires = "import")]
+    stage: Option<String>,
 }
 
 /// The config file's shape. Unknown keys are an error, so typos don't pass silently.
@@ -59,6 +65,8 @@ struct FileConfig {
     workers: Option<usize>,
     account_rate_limit: Option<f64>,
     account_burst_limit: Option<u32>,
+    import: Option<PathBuf>,
+    stage: Option<String>,
 }
 
 /// The resolved configuration of a running server.
@@ -75,6 +83,8 @@ pub(crate) struct Config {
     /// AWS raises an account's limits on request; here they are configuration.
     pub(crate) account_rate_limit: f64,
     pub(crate) account_burst_limit: u32,
+    /// `--import FILE --stage NAME`.
+    pub(crate) import: Option<(PathBuf, String)>,
 }
 
 impl Config {
@@ -138,6 +148,10 @@ impl Config {
                 .account_burst_limit
                 .or(file.account_burst_limit)
                 .unwrap_or(5_000),
+            import: args.import.or(file.import).map(|f| {
+                let stage = args.stage.or(file.stage).unwrap_or_else(|| "dev".into());
+                (f, stage)
+            }),
         })
     }
 }

@@ -1,6 +1,7 @@
 //! `portico`: a self-hosted gateway that runs Amazon API Gateway's model.
 
 mod config;
+mod openapi;
 mod reloader;
 mod serve;
 mod usage;
@@ -23,6 +24,10 @@ struct Cli {
 enum Command {
     /// Run the gateway: the execute-api data listener and the management API.
     Serve(config::ServeArgs),
+    /// Import an OpenAPI document into a running server (prints the API id).
+    Import(openapi::ImportArgs),
+    /// Export a deployed API as OpenAPI from a running server.
+    Export(openapi::ExportArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -32,5 +37,7 @@ fn main() -> anyhow::Result<()> {
             let cfg = config::Config::load(args)?;
             serve::run(cfg)
         }
+        Command::Import(args) => openapi::run_import(args),
+        Command::Export(args) => openapi::run_export(args),
     }
 }

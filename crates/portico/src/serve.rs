@@ -26,6 +26,7 @@ fn init_logging(level: &str) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
 }
 
@@ -133,6 +134,17 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 
+    // `--import`: the API is deployed before the listeners open, so it is served from the
+    // first request.
+    let mut imported = None;
+    if let Some((file, stage)) = &cfg.import {
+        let api = crate::openapi::import_at_startup(&control, file, stage).await?;
+        for w in &api.warnings {
+            tracing::warn!(file = %file.display(), "import warning: {w}");
+        }
+        imported = Some((file.clone(), stage.clone(), api));
+    }
+
     let data_listener = TcpListener::bind(cfg.listen)
         .await
         .with_context(|| format!("binding the data listener to {}", cfg.listen))?;
@@ -154,6 +166,17 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         out.flush()?;
     }
     tracing::info!(region = %cfg.region, workers = cfg.workers, data_dir = %cfg.data_dir.display(), "portico started");
+    if let Some((file, stage, api)) = &imported {
+        tracing::info!(
+            api_id = %api.api_id,
+            "imported {} as \"{}\", deployed to stage {stage}: http://{}.execute-api.{}:{}/{stage}/",
+            file.display(),
+            api.name,
+            api.api_id,
+            cfg.base_domain,
+            data_listener.local_addr()?.port(),
+        );
+    }
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let data_server = tokio::spawn(portico_dataplane::server::serve(
