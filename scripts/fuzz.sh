@@ -19,6 +19,12 @@ for t in "${targets[@]}"; do
   dir="$root/crates/$crate/fuzz"
   tdir=${CARGO_TARGET_DIR:-$dir/target}/fuzz-$crate
   echo "fuzz $crate/$target for ${secs}s"
-  (cd "$dir" && RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none --target-dir "$tdir" "$target" -- \
+  # Committed seed inputs (seeds/<target>) start the search; what it finds goes to corpus/.
+  corpora=()
+  if [ -d "$dir/seeds/$target" ]; then
+    mkdir -p "$dir/corpus/$target"
+    corpora=("$dir/corpus/$target" "$dir/seeds/$target")
+  fi
+  (cd "$dir" && RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none --target-dir "$tdir" "$target" "${corpora[@]}" -- \
       -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 -print_final_stats=0 2>&1 | tail -3)
 done
