@@ -19,6 +19,13 @@ pub struct CompiledApi {
     pub stages: HashMap<String, Arc<CompiledStage>>,
 }
 
+impl CompiledApi {
+    /// Whether a stage passes client header casing on (a Lambda proxy integration).
+    pub fn needs_header_case(&self) -> bool {
+        self.stages.values().any(|s| s.needs_header_case)
+    }
+}
+
 /// A deployed stage, ready to serve.
 #[derive(Debug)]
 pub struct CompiledStage {
@@ -31,6 +38,8 @@ pub struct CompiledStage {
     pub variables: Arc<IndexMap<String, String>>,
     pub router: Router<CompiledResource>,
     pub binary_media_types: Vec<String>,
+    /// Some method has a Lambda proxy integration (its event keeps header casing).
+    pub needs_header_case: bool,
 }
 
 /// A resource and its methods.
@@ -75,6 +84,12 @@ pub enum Integration {
     Mock(RequestPlan, ResponsePlan),
     Http(HttpPlan, RequestPlan, ResponsePlan),
     HttpProxy(HttpPlan, RequestPlan),
+    /// AWS_PROXY to a Lambda function: the payload 1.0 event in, the proxy response out (the
+    /// request plan's parameter mappings add headers and query parameters to the event).
+    LambdaProxy(LambdaPlan, RequestPlan),
+    /// AWS to a Lambda function: the request template's output is the event; the result, or
+    /// the error's `errorMessage`, selects the integration response.
+    Lambda(LambdaPlan, RequestPlan, ResponsePlan),
     /// A configuration AWS accepts but that this build cannot run; answered as
     /// `API_CONFIGURATION_ERROR`/500 with the reason logged.
     Unsupported(String),
@@ -87,6 +102,13 @@ pub struct HttpPlan {
     pub uri: UriTemplate,
     pub timeout: std::time::Duration,
     pub insecure_skip_verification: bool,
+}
+
+/// Which function a Lambda integration invokes, and for how long it waits.
+#[derive(Debug)]
+pub struct LambdaPlan {
+    pub function: portico_functions::FunctionRef,
+    pub timeout: std::time::Duration,
 }
 
 /// An integration URI with `{name}` placeholders left to fill at request time (stage
@@ -283,6 +305,28 @@ fn http_plan(
     })
 }
 
+/// A Lambda integration URI (`arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/
+/// {name or ARN}/invocations`), stage variables substituted.
+fn lambda_plan(
+    i: &v1::Integration,
+    vars: &IndexMap<String, String>,
+) -> Result<LambdaPlan, CompileError> {
+    let uri = substitute_stage_variables(i.uri.as_deref().unwrap_or(""), vars);
+    if !uri.contains(":lambda:path/") {
+        return Err(CompileError(format!(
+            "AWS service integrations other than Lambda are not supported yet ({uri})"
+        )));
+    }
+    let function = portico_functions::FunctionRef::parse(&uri)
+        .ok_or_else(|| CompileError(format!("Invalid Lambda function in integration URI {uri}")))?;
+    Ok(LambdaPlan {
+        function,
+        timeout: std::time::Duration::from_millis(
+            i.timeout_in_millis.unwrap_or(29_000).max(1) as u64
+        ),
+    })
+}
+
 fn integration(
     i: Option<&v1::Integration>,
     vars: &IndexMap<String, String>,
@@ -296,6 +340,21 @@ fn integration(
         Some("MOCK") => Integration::Mock(request_plan(i)?, response_plan(i)?),
         Some("HTTP") => Integration::Http(http_plan(i, vars)?, request_plan(i)?, response_plan(i)?),
         Some("HTTP_PROXY") => Integration::HttpProxy(http_plan(i, vars)?, request_plan(i)?),
+        Some("AWS_PROXY") => match lambda_plan(i, vars) {
+            Ok(plan) if i.http_method.as_deref() == Some("POST") => {
+                Integration::LambdaProxy(plan, request_plan(i)?)
+            }
+            // AWS invokes Lambda with POST only; any other method fails every request.
+            Ok(_) => Integration::Unsupported(format!(
+                "AWS_PROXY integrations must use POST to invoke Lambda, not {}",
+                i.http_method.as_deref().unwrap_or("nothing")
+            )),
+            Err(e) => Integration::Unsupported(e.0),
+        },
+        Some("AWS") => match lambda_plan(i, vars) {
+            Ok(plan) => Integration::Lambda(plan, request_plan(i)?, response_plan(i)?),
+            Err(e) => Integration::Unsupported(e.0),
+        },
         Some(other) => {
             Integration::Unsupported(format!("integration type {other} is not supported yet"))
         }
@@ -407,6 +466,7 @@ pub fn compile_stage(stage: &v1::Stage, deployment: &DeploymentRecord) -> Compil
     let vars = Arc::new(stage.variables.clone().unwrap_or_default());
     let mut router = Router::new();
     let mut schemas = SchemaCache::default();
+    let mut needs_header_case = false;
     for (rid, r) in &doc.resources {
         let path = doc.path_of(rid).unwrap_or_else(|| "/".into());
         let methods = r
@@ -416,6 +476,7 @@ pub fn compile_stage(stage: &v1::Stage, deployment: &DeploymentRecord) -> Compil
             .map(|(verb, m)| {
                 let integration = integration(m.method_integration.as_ref(), &vars)
                     .unwrap_or_else(|e| Integration::Unsupported(e.0));
+                needs_header_case |= matches!(integration, Integration::LambdaProxy(..));
                 let method_key = format!("{}/{verb}", if path == "/" { "" } else { path.as_str() });
                 Arc::new(CompiledMethod {
                     http_method: verb.clone(),
@@ -459,6 +520,7 @@ pub fn compile_stage(stage: &v1::Stage, deployment: &DeploymentRecord) -> Compil
         variables: vars,
         router,
         binary_media_types: doc.api.binary_media_types.clone().unwrap_or_default(),
+        needs_header_case,
     }
 }
 

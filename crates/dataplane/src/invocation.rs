@@ -29,6 +29,9 @@ pub struct Invocation {
     pub account_id: Arc<str>,
     /// The API key used (value, id), once the usage-plan phase accepted it.
     pub api_key: Option<(String, String)>,
+    /// The request's header names as the client spelled them (HTTP/1.1 only), when the
+    /// connection recorded them; see `header_case`.
+    pub original_header_names: Option<Vec<String>>,
 }
 
 /// The decoded `(name, value)` pairs of a raw query string, in order (`+` is a space, as
@@ -79,6 +82,22 @@ impl Invocation {
     /// A single-valued query parameter: the last value, as AWS maps it.
     pub fn query_param(&self, name: &str) -> Option<String> {
         self.query_values(name).pop()
+    }
+
+    /// `lower` (a header name as `http` stores it) as the client spelled it, if known.
+    pub fn original_header_name(&self, lower: &str) -> Option<&str> {
+        self.original_header_names
+            .as_ref()?
+            .iter()
+            .find(|n| n.eq_ignore_ascii_case(lower))
+            .map(String::as_str)
+    }
+
+    /// The port of the Host the client addressed, if it named one.
+    pub fn domain_port(&self) -> Option<u16> {
+        let host = self.header("host")?;
+        let (_, port) = host.rsplit_once(':')?;
+        port.parse().ok()
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {

@@ -15,6 +15,7 @@ pub mod authorization;
 pub mod binary;
 pub mod compile;
 pub mod gateway_response;
+pub mod header_case;
 pub mod integrations;
 pub mod invocation;
 pub mod mapping;

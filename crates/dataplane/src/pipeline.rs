@@ -94,7 +94,11 @@ async fn run(
     request_id: &str,
     extended: &str,
 ) -> Result<Response<Full<Bytes>>, Response<Full<Bytes>>> {
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
+    let original_header_names = parts
+        .extensions
+        .remove::<crate::header_case::OriginalHeaderNames>()
+        .map(|n| n.0);
     let host = parts
         .headers
         .get(http::header::HOST)
@@ -209,6 +213,7 @@ async fn run(
         path_params,
         account_id: dp.account_id.clone(),
         api_key: None,
+        original_header_names,
     };
 
     // Method request (authorization; API key, usage plan and stage throttles, quota;

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use arc_swap::ArcSwap;
 
@@ -20,6 +21,9 @@ pub struct Runtime {
 pub struct RuntimeHandle {
     current: ArcSwap<Runtime>,
     usage: ArcSwap<UsageTable>,
+    /// Set (for good) once an API with a Lambda proxy integration is served: connections
+    /// then record the client's header casing (`header_case`).
+    header_case: Arc<AtomicBool>,
 }
 
 impl RuntimeHandle {
@@ -34,6 +38,9 @@ impl RuntimeHandle {
 
     /// Replaces one API (or removes it, with `None`), keeping every other compiled API.
     pub fn swap(&self, api_id: &str, api: Option<CompiledApi>) {
+        if api.as_ref().is_some_and(CompiledApi::needs_header_case) {
+            self.header_case.store(true, Ordering::Relaxed);
+        }
         self.current.rcu(|cur| {
             let mut apis = cur.apis.clone();
             match &api {
@@ -48,6 +55,11 @@ impl RuntimeHandle {
         });
     }
 
+    /// Whether connections should record header casing (see `header_case`).
+    pub fn records_header_case(&self) -> Arc<AtomicBool> {
+        self.header_case.clone()
+    }
+
     /// API keys and usage plans as of now.
     pub fn usage(&self) -> Arc<UsageTable> {
         self.usage.load_full()
@@ -60,6 +72,9 @@ impl RuntimeHandle {
 
     /// Replaces everything at once (startup, or after the change feed lagged).
     pub fn replace(&self, runtime: Runtime) {
+        if runtime.apis.values().any(|a| a.needs_header_case()) {
+            self.header_case.store(true, Ordering::Relaxed);
+        }
         self.current.store(Arc::new(runtime));
     }
 }

@@ -43,6 +43,8 @@ pub struct DataPlane {
     pub(crate) account_id: Arc<str>,
     /// `.execute-api.{base_domain}`, lower case.
     pub(crate) host_suffix: String,
+    /// Where Lambda integrations' functions run (none: they answer 500).
+    pub invoker: Option<Arc<portico_functions::Invoker>>,
 }
 
 impl DataPlane {
@@ -58,7 +60,14 @@ impl DataPlane {
             account_id: Arc::from(settings.account_id.as_str()),
             host_suffix: format!(".execute-api.{}", settings.base_domain.to_ascii_lowercase()),
             settings,
+            invoker: None,
         }
+    }
+
+    /// Runs Lambda integrations on `invoker`.
+    pub fn with_invoker(mut self, invoker: Arc<portico_functions::Invoker>) -> DataPlane {
+        self.invoker = Some(invoker);
+        self
     }
 }
 
@@ -83,8 +92,24 @@ impl<F: Future> Future for CatchUnwind<F> {
 pub async fn serve<F, Fut>(
     listener: TcpListener,
     handler: F,
+    shutdown: watch::Receiver<bool>,
+    drain: Duration,
+) where
+    F: Fn(Request<Incoming>, SocketAddr) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Response<Full<Bytes>>> + Send + 'static,
+{
+    serve_recording(listener, handler, shutdown, drain, None).await
+}
+
+/// [`serve`], recording each request's original header names
+/// ([`crate::header_case::OriginalHeaderNames`] in its extensions) on connections accepted
+/// while `record` is set.
+pub async fn serve_recording<F, Fut>(
+    listener: TcpListener,
+    handler: F,
     mut shutdown: watch::Receiver<bool>,
     drain: Duration,
+    record: Option<Arc<std::sync::atomic::AtomicBool>>,
 ) where
     F: Fn(Request<Incoming>, SocketAddr) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Response<Full<Bytes>>> + Send + 'static,
@@ -108,7 +133,15 @@ pub async fn serve<F, Fut>(
                 };
                 let _ = stream.set_nodelay(true);
                 let h = handler.clone();
-                let svc = service_fn(move |req| {
+                let queue = record
+                    .as_ref()
+                    .filter(|r| r.load(std::sync::atomic::Ordering::Relaxed))
+                    .map(|_| crate::header_case::HeadQueue::default());
+                let stream = crate::header_case::CaseRecorder::new(stream, queue.clone());
+                let svc = service_fn(move |mut req: Request<Incoming>| {
+                    if let Some(names) = queue.as_ref().and_then(|q| q.pop()) {
+                        req.extensions_mut().insert(names);
+                    }
                     let fut = CatchUnwind(Box::pin(h(req, remote)));
                     async move {
                         Ok::<_, Infallible>(fut.await.unwrap_or_else(|()| {

@@ -179,11 +179,12 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     }
 
     let (stop_tx, stop_rx) = watch::channel(false);
-    let data_server = tokio::spawn(portico_dataplane::server::serve(
+    let data_server = tokio::spawn(portico_dataplane::server::serve_recording(
         data_listener,
         move |req, remote| portico_dataplane::pipeline::execute(data.clone(), req, remote),
         stop_rx.clone(),
         DRAIN,
+        Some(runtime.records_header_case()),
     ));
     let admin_server = tokio::spawn(portico_dataplane::server::serve(
         admin_listener,

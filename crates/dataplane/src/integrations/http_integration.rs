@@ -88,7 +88,7 @@ pub(crate) fn remapped_name(name: &str) -> Option<&'static str> {
 }
 
 /// `X-Amzn-Trace-Id` as AWS adds it to integration requests.
-fn trace_id(request_time_ms: i64) -> String {
+pub(crate) fn trace_id(request_time_ms: i64) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(40);
     s.push_str("Root=1-");
@@ -317,7 +317,7 @@ pub(crate) async fn invoke(
         inv,
         resp_plan,
         IntegrationOutput {
-            selector: status.as_u16().to_string(),
+            selector: Some(status.as_u16().to_string()),
             headers: Some(&parts.headers),
             body,
         },

@@ -30,7 +30,7 @@ pub(crate) fn invoke(
         inv,
         resp,
         IntegrationOutput {
-            selector: status.to_string(),
+            selector: Some(status.to_string()),
             headers: None,
             body: Bytes::new(),
         },

@@ -2,6 +2,7 @@
 //! by `match`; each variant lives in its own file.
 
 mod http_integration;
+mod lambda;
 mod mock;
 mod request;
 mod response;
@@ -29,6 +30,8 @@ pub async fn invoke(
         Integration::HttpProxy(plan, req) => {
             http_integration::invoke_proxy(dp, inv, plan, req).await
         }
+        Integration::LambdaProxy(plan, req) => lambda::invoke_proxy(dp, inv, plan, req).await,
+        Integration::Lambda(plan, req, resp) => lambda::invoke(dp, inv, plan, req, resp).await,
         Integration::Unsupported(why) => Err(GatewayError::new(
             ResponseType::ApiConfigurationError,
         )

@@ -13,8 +13,9 @@ use portico_mapping::bindings::Overrides;
 
 /// What the integration answered, before mapping.
 pub(crate) struct IntegrationOutput<'a> {
-    /// Matched against selection patterns (the status code for HTTP and MOCK).
-    pub(crate) selector: String,
+    /// Matched against selection patterns (the status code for HTTP and MOCK, a Lambda
+    /// error's `errorMessage`); `None` selects the default response (a Lambda success).
+    pub(crate) selector: Option<String>,
     pub(crate) headers: Option<&'a HeaderMap>,
     pub(crate) body: Bytes,
 }
@@ -25,10 +26,14 @@ pub(crate) fn map(
     out: IntegrationOutput<'_>,
     prior: &Overrides,
 ) -> Result<Response<Full<Bytes>>, GatewayError> {
-    let Some(selected) = plan.select(&out.selector) else {
+    let selected = match &out.selector {
+        Some(subject) => plan.select(subject),
+        None => plan.default.and_then(|i| plan.responses.get(i)),
+    };
+    let Some(selected) = selected else {
         return Err(GatewayError::new(ResponseType::ApiConfigurationError).because(format!(
             "Execution failed due to configuration error: No match for output mapping and no default output mapping configured. Endpoint Response Status Code: {}",
-            out.selector
+            out.selector.as_deref().unwrap_or("200")
         )));
     };
     // Binary conversion (contentHandling, binaryMediaTypes) before any template.
