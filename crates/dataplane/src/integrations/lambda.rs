@@ -81,8 +81,10 @@ pub(crate) async fn invoke_proxy(
     plan: &LambdaPlan,
     req: &RequestPlan,
 ) -> Result<Response<Full<Bytes>>, GatewayError> {
-    let mapped = request::parameters(inv, req, &Default::default());
-    let event = proxy_event(inv, &mapped);
+    // AWS_PROXY ignores the integration's requestParameters (recorded:
+    // test_lambda_aws_proxy_integration_request_data_mapping).
+    let _ = req;
+    let event = proxy_event(inv);
     let payload = Bytes::from(serde_json::to_vec(&event).unwrap_or_default());
     let invoked = call(dp, plan, payload).await?;
     if let Some(kind) = &invoked.function_error {
@@ -101,8 +103,8 @@ fn cased(inv: &Invocation, lower: &str) -> String {
 }
 
 /// The REST payload 1.0 event.
-pub(crate) fn proxy_event(inv: &Invocation, mapped: &request::Mapped) -> Value {
-    // Headers: the client's (casing kept), the integration's mapped ones, then what AWS adds.
+pub(crate) fn proxy_event(inv: &Invocation) -> Value {
+    // Headers: the client's (casing kept), then what AWS adds.
     let mut headers: IndexMap<String, Vec<String>> = IndexMap::new();
     let mut push = |name: String, value: String, replace: bool| {
         let key = headers
@@ -122,9 +124,6 @@ pub(crate) fn proxy_event(inv: &Invocation, mapped: &request::Mapped) -> Value {
         }
         let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
         push(cased(inv, name.as_str()), value, false);
-    }
-    for (name, value) in &mapped.headers {
-        push(name.clone(), value.clone(), true);
     }
     let forwarded_for = match inv.header("x-forwarded-for") {
         Some(prior) => format!("{prior}, {}", inv.source_ip),
@@ -150,15 +149,11 @@ pub(crate) fn proxy_event(inv: &Invocation, mapped: &request::Mapped) -> Value {
         .collect();
     let multi: Map<String, Value> = headers.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
 
-    // Query string: the client's, then mapped parameters.
     let mut query: IndexMap<String, Vec<String>> = IndexMap::new();
     if let Some(q) = &inv.raw_query {
         for (k, v) in crate::invocation::query_pairs(q) {
             query.entry(k).or_default().push(v);
         }
-    }
-    for (k, v) in &mapped.query {
-        query.insert(k.clone(), vec![v.clone()]);
     }
     let (query_single, query_multi) = if query.is_empty() {
         (Value::Null, Value::Null)
