@@ -1,10 +1,12 @@
 //! Configuration: a TOML file (`--config`), overridden by flags.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
+use portico_functions::FunctionConfig;
 use serde::Deserialize;
 
 /// Flags of `portico serve`. Each overrides the config file's value of the same name.
@@ -67,6 +69,19 @@ struct FileConfig {
     account_burst_limit: Option<u32>,
     import: Option<PathBuf>,
     stage: Option<String>,
+    /// `[functions.NAME]`: functions Portico runs locally.
+    #[serde(default)]
+    functions: BTreeMap<String, FunctionConfig>,
+    /// `[lambda]`: where functions that are not local are invoked.
+    lambda: Option<LambdaConfig>,
+}
+
+/// `[lambda]` in the config file.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct LambdaConfig {
+    /// A Lambda API endpoint (`https://lambda.us-east-1.amazonaws.com`, a LocalStack).
+    endpoint: Option<String>,
 }
 
 /// The resolved configuration of a running server.
@@ -85,6 +100,21 @@ pub(crate) struct Config {
     pub(crate) account_burst_limit: u32,
     /// `--import FILE --stage NAME`.
     pub(crate) import: Option<(PathBuf, String)>,
+    /// `[functions.NAME]`, each checked.
+    pub(crate) functions: BTreeMap<String, FunctionConfig>,
+    /// `[lambda] endpoint`.
+    #[allow(dead_code)] // read once remote functions are wired into serve
+    pub(crate) lambda_endpoint: Option<String>,
+}
+
+impl ServeArgs {
+    /// No flags: everything from `path` (or the defaults).
+    pub(crate) fn from_file(path: PathBuf) -> ServeArgs {
+        ServeArgs {
+            config: Some(path),
+            ..Default::default()
+        }
+    }
 }
 
 impl Config {
@@ -112,6 +142,11 @@ impl Config {
             .unwrap_or_else(|| "000000000000".into());
         if account_id.len() != 12 || !account_id.bytes().all(|c| c.is_ascii_digit()) {
             anyhow::bail!("--account-id must be 12 digits, got {account_id:?}");
+        }
+        for (name, function) in &file.functions {
+            function
+                .check(name)
+                .map_err(|problem| anyhow::anyhow!("[functions.{name}]: {problem}"))?;
         }
         Ok(Config {
             listen: args
@@ -152,6 +187,8 @@ impl Config {
                 let stage = args.stage.or(file.stage).unwrap_or_else(|| "dev".into());
                 (f, stage)
             }),
+            functions: file.functions,
+            lambda_endpoint: file.lambda.and_then(|l| l.endpoint),
         })
     }
 }
@@ -193,6 +230,66 @@ mod tests {
         })
         .unwrap_err();
         assert!(format!("{err:#}").contains("unknown field"), "{err:#}");
+    }
+
+    #[test]
+    fn functions_and_the_lambda_endpoint_are_read() {
+        let dir = tempfile_dir();
+        let path = dir.join("functions.toml");
+        std::fs::write(
+            &path,
+            r#"
+[lambda]
+endpoint = "http://127.0.0.1:4566"
+
+[functions.echo]
+command = ["python3", "-m", "awslambdaric", "app.handler"]
+cwd = "functions"
+timeout = 10
+concurrency = 2
+env = { GREETING = "hi" }
+
+[functions.tiny]
+command = ["./bootstrap"]
+"#,
+        )
+        .unwrap();
+        let cfg = Config::load(ServeArgs::from_file(path)).unwrap();
+        assert_eq!(
+            cfg.lambda_endpoint.as_deref(),
+            Some("http://127.0.0.1:4566")
+        );
+        let echo = &cfg.functions["echo"];
+        assert_eq!(echo.command[0], "python3");
+        assert_eq!(echo.cwd.as_deref(), Some(std::path::Path::new("functions")));
+        assert_eq!((echo.timeout, echo.concurrency, echo.memory), (10, 2, 128));
+        assert_eq!(echo.env["GREETING"], "hi");
+        let tiny = &cfg.functions["tiny"];
+        assert_eq!((tiny.timeout, tiny.concurrency), (3, 1));
+
+        for (text, expected) in [
+            (
+                "[functions.f]\ncommand = [\"x\"]\ntimout = 3\n",
+                "unknown field",
+            ),
+            (
+                "[functions.f]\ncommand = [\"x\"]\ntimeout = 0\n",
+                "[functions.f]: timeout",
+            ),
+            (
+                "[functions.\"a b\"]\ncommand = [\"x\"]\n",
+                "not a function name",
+            ),
+            (
+                "[lambda]\nendpoint = \"x\"\nregion = \"y\"\n",
+                "unknown field",
+            ),
+        ] {
+            let path = dir.join("bad-functions.toml");
+            std::fs::write(&path, text).unwrap();
+            let err = Config::load(ServeArgs::from_file(path)).unwrap_err();
+            assert!(format!("{err:#}").contains(expected), "{text}: {err:#}");
+        }
     }
 
     fn tempfile_dir() -> PathBuf {

@@ -1,6 +1,7 @@
 //! `portico`: a self-hosted gateway that runs Amazon API Gateway's model.
 
 mod config;
+mod invoke;
 mod openapi;
 mod reloader;
 mod serve;
@@ -28,6 +29,8 @@ enum Command {
     Import(openapi::ImportArgs),
     /// Export a deployed API as OpenAPI from a running server.
     Export(openapi::ExportArgs),
+    /// Invoke a function of the config file once (prints its payload).
+    Invoke(invoke::InvokeArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -39,5 +42,6 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Import(args) => openapi::run_import(args),
         Command::Export(args) => openapi::run_export(args),
+        Command::Invoke(args) => invoke::run(args),
     }
 }
