@@ -1,34 +1,4 @@
 //! Why verification failed, with the message AWS gives for each case.
-//!
-//! Provenance of the messages (what "verified" means: the exact text appears in responses from
-//! AWS quoted in public issues, answers or AWS's own documentation):
-//!
-//! * verified: "Missing Authentication Token" (API Gateway); "The security token included in
-//!   the request is invalid." (API Gateway); the signature mismatch text with its
-//!   "\n\nThe Canonical String for this request should have been\n'…'\n\nThe String-to-Sign
-//!   should have been\n'…'\n" tail (API Gateway execute-api); "Signature expired: … is now
-//!   earlier than … (… - 5 min.)" and "Signature not yet current: … is still later than … (… +
-//!   5 min.)"; "Credential should be scoped to correct service: 'batch'. "; the four
-//!   "Authorization header requires …" sentences; "'…' not a valid key=value pair (missing
-//!   equal-sign) in Authorization header: '…'." (the older, unhashed form); "Date must be in
-//!   ISO-8601 'basic format'. Got '…'. See http://en.wikipedia.org/wiki/ISO_8601"; "Unsupported
-//!   AWS 'algorithm': '…' (only AWS4-HMAC-SHA256 for now). "; "Credential must have exactly 5
-//!   slash-delimited elements, e.g. keyid/date/region/service/term, got '…'"; "Credential should
-//!   be scoped with a valid terminator: 'aws4_request', not '…'. "; "Date in Credential scope
-//!   does not match YYYYMMDD from ISO-8601 version of date from HTTP: '…' != '…', from '…'.";
-//!   "Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as HTTP
-//!   header."; "AWS query-string parameters must include '…'. Re-examine the query-string
-//!   parameters."; "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization."
-//!   (the last six as recorded from AWS's common SigV4 front end by DynamoDB emulators; API
-//!   Gateway shares it, but was not itself seen answering them).
-//! * best guesses: since 2024 AWS no longer echoes the Authorization header; it answers
-//!   "Invalid key=value pair (missing equal-sign) in Authorization header (hashed with SHA-256
-//!   and encoded with Base64): '…'." and "… (Hashed with SHA-256 and encoded with Base64)
-//!   Authorization=…" (both seen from API Gateway-fronted APIs and Bedrock). Which string is
-//!   hashed is not public: here the whole header in the first, and its first word (what the
-//!   unhashed form printed) in the second. "Credential should be scoped to a valid region. "
-//!   (recent; older answers added ", not '…'"). The presigned-URL expiry text, and the
-//!   `X-Amz-Expires` texts (taken from S3).
 
 use std::fmt;
 
@@ -91,6 +61,37 @@ pub struct ScopeMismatch {
 
 /// Why a request's signature was not accepted. [`VerifyError::message`] is AWS's wording;
 /// [`VerifyError::kind`] says how to answer.
+///
+/// Where the messages come from. "Verified" means the exact text appears in AWS responses
+/// quoted in public issues, answers or AWS's own knowledge-center articles:
+///
+/// * Verified from API Gateway itself: "Missing Authentication Token"; "The security token
+///   included in the request is invalid."; the signature mismatch text with its "\n\nThe
+///   Canonical String for this request should have been\n'…'\n\nThe String-to-Sign should have
+///   been\n'…'\n" tail; the four "Authorization header requires …" sentences and the older
+///   "'…' not a valid key=value pair (missing equal-sign) in Authorization header: '…'.".
+/// * Verified from other services behind the same SigV4 front end (Lambda, Kinesis, DynamoDB,
+///   Batch, STS): "Signature expired: … is now earlier than … (… - 5 min.)", "Signature not
+///   yet current: … is still later than … (… + 5 min.)", "Credential should be scoped to
+///   correct service: '…'. ", "'Host' or ':authority' must be a 'SignedHeader' in the AWS
+///   Authorization.", and, as recorded from DynamoDB by the dynalite emulator: "Date must be
+///   in ISO-8601 'basic format'. Got '…'. See `http://en.wikipedia.org/wiki/ISO_8601`",
+///   "Unsupported AWS 'algorithm': '…' (only AWS4-HMAC-SHA256 for now). ", "Credential must
+///   have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '…'",
+///   "Credential should be scoped with a valid terminator: 'aws4_request', not '…'. ", "Date in
+///   Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '…' !=
+///   '…', from '…'." and "Found both 'X-Amz-Algorithm' as a query-string param and
+///   'Authorization' as HTTP header.", and the order in which the checks run.
+/// * Best guesses. Since about 2024 AWS no longer echoes the Authorization header: it answers
+///   "Invalid key=value pair (missing equal-sign) in Authorization header (hashed with SHA-256
+///   and encoded with Base64): '…'." and "… (Hashed with SHA-256 and encoded with Base64)
+///   Authorization=…" (seen from API Gateway-fronted APIs and from Bedrock); which string is
+///   hashed is not public, so this hashes the whole header in the first and its first word
+///   (what the unhashed form printed) in the second. "Credential should be scoped to a valid
+///   region. " (recent; older answers added "not '…'"). "AWS query-string parameters must
+///   include '…'. Re-examine the query-string parameters." (from emulators, not seen from
+///   AWS). The `X-Amz-Expires` texts are S3's. The presigned-URL expiry text is made up in the
+///   style of the header form's: no AWS answer was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VerifyError {
     /// Neither an `Authorization` header nor an `X-Amz-Algorithm` query parameter (or one that
@@ -234,14 +235,14 @@ impl fmt::Display for VerifyError {
                 f,
                 "Signature expired: {} is now earlier than {} ({} - 5 min.)",
                 amz(*signed_at),
-                amz(now - 300),
+                amz(now.saturating_sub(300)),
                 amz(*now)
             ),
             NotYetCurrent { signed_at, now } => write!(
                 f,
                 "Signature not yet current: {} is still later than {} ({} + 5 min.)",
                 amz(*signed_at),
-                amz(now + 300),
+                amz(now.saturating_add(300)),
                 amz(*now)
             ),
             PresignedExpired {

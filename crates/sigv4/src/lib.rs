@@ -14,7 +14,8 @@
 //! [`VerifyOptions`] the caller accepts (service, region, its clock, whether `UNSIGNED-PAYLOAD`
 //! is allowed) and a [`SecretLookup`] from access key id to secret. It accepts the
 //! `Authorization` header form and presigned URLs and returns the signer's [`Identity`], or a
-//! [`VerifyError`] whose [`message`](VerifyError::message) is AWS's wording and whose
+//! [`VerifyError`] whose [`message`](VerifyError::message) is AWS's wording (where each text
+//! comes from, verified or guessed, is listed on [`VerifyError`]) and whose
 //! [`kind`](VerifyError::kind) says how API Gateway answers.
 //!
 //! ```
@@ -29,29 +30,41 @@
 //!     session_token: None,
 //! };
 //! let body = br#"{"hello":"world"}"#;
-//! let headers = sign(
-//!     &OutgoingRequest {
-//!         method: "POST",
-//!         url: "https://abc123.execute-api.us-east-1.amazonaws.com/prod/pets?kind=dog",
-//!         headers: &[("Content-Type", "application/json")],
-//!         payload: Payload::Bytes(body),
-//!     },
-//!     &SigningParams { credentials: &credentials, region: "us-east-1", service: "execute-api", time: 1_705_322_096 },
-//! )
-//! .unwrap();
+//! let request = OutgoingRequest {
+//!     method: "POST",
+//!     url: "https://abc123.execute-api.us-east-1.amazonaws.com/prod/pets?kind=dog",
+//!     headers: &[("Content-Type", "application/json")],
+//!     payload: Payload::Bytes(body),
+//! };
+//! let params = SigningParams {
+//!     credentials: &credentials,
+//!     region: "us-east-1",
+//!     service: "execute-api",
+//!     time: 1_705_322_096,
+//! };
+//! let set = sign(&request, &params).unwrap();
 //!
 //! // What the server receives: the signed headers, plus the Host the HTTP client sent.
-//! let mut received: Vec<(&str, &[u8])> = vec![
+//! let mut headers: Vec<(&str, &[u8])> = vec![
 //!     ("host", b"abc123.execute-api.us-east-1.amazonaws.com"),
 //!     ("content-type", b"application/json"),
 //! ];
-//! received.extend(headers.iter().map(|(name, value)| (*name, value.as_bytes())));
-//! let identity = verify(
-//!     &IncomingRequest { method: "POST", path: "/prod/pets", query: "kind=dog", headers: &received, body: Body::Bytes(body) },
-//!     &VerifyOptions { service: "execute-api", region: Some("us-east-1"), now: 1_705_322_100, allow_unsigned_payload: false },
-//!     &|key: &str| (key == "AKIDEXAMPLE").then(|| credentials.secret_access_key.clone()),
-//! )
-//! .unwrap();
+//! headers.extend(set.iter().map(|(name, value)| (*name, value.as_bytes())));
+//! let received = IncomingRequest {
+//!     method: "POST",
+//!     path: "/prod/pets",
+//!     query: "kind=dog",
+//!     headers: &headers,
+//!     body: Body::Bytes(body),
+//! };
+//! let options = VerifyOptions {
+//!     service: "execute-api",
+//!     region: Some("us-east-1"),
+//!     now: 1_705_322_100,
+//!     allow_unsigned_payload: false,
+//! };
+//! let secrets = |key: &str| (key == "AKIDEXAMPLE").then(|| credentials.secret_access_key.clone());
+//! let identity = verify(&received, &options, &secrets).unwrap();
 //! assert_eq!(identity.access_key_id, "AKIDEXAMPLE");
 //! ```
 //!

@@ -334,3 +334,87 @@ fn random_requests_sign_then_verify() {
         }
     }
 }
+
+/// Fragments a hostile client might send where the verifier parses.
+const GARBAGE: &[&str] = &[
+    "AWS4-HMAC-SHA256",
+    " ",
+    ",",
+    "=",
+    "/",
+    ";",
+    "Credential=",
+    "SignedHeaders=",
+    "Signature=",
+    "AKID",
+    "20240115",
+    "20240115T123456Z",
+    "99991231T235959Z",
+    "00000000T000000Z",
+    "us-east-1",
+    "execute-api",
+    "aws4_request",
+    "host",
+    "x-amz-date",
+    "%",
+    "%2",
+    "%zz",
+    "\u{e9}",
+    "\t",
+    "&",
+    "X-Amz-Algorithm=",
+    "X-Amz-Credential=",
+    "X-Amz-Date=",
+    "X-Amz-Expires=",
+    "-1",
+    "18446744073709551616",
+    "604800",
+    "X-Amz-SignedHeaders=",
+    "X-Amz-Signature=",
+    "0",
+    "f",
+];
+
+#[test]
+fn garbage_never_panics() {
+    let mut rng = Rng(7);
+    for _ in 0..20_000 {
+        let authorization = rng.text(GARBAGE, 12);
+        let query = rng.text(GARBAGE, 12);
+        let date = rng.text(GARBAGE, 3);
+        let mut headers: Vec<(&str, &[u8])> = vec![("host", b"h")];
+        if rng.chance(70) {
+            headers.push(("Authorization", authorization.as_bytes()));
+        }
+        if rng.chance(70) {
+            headers.push((
+                if rng.chance(50) { "X-Amz-Date" } else { "Date" },
+                date.as_bytes(),
+            ));
+        }
+        let now = match rng.below(4) {
+            0 => i64::MIN,
+            1 => i64::MAX,
+            _ => 1_705_322_096,
+        };
+        let result = verify(
+            &IncomingRequest {
+                method: "GET",
+                path: "/",
+                query: &query,
+                headers: &headers,
+                body: Body::Bytes(b""),
+            },
+            &VerifyOptions {
+                service: "execute-api",
+                region: None,
+                now,
+                allow_unsigned_payload: rng.chance(50),
+            },
+            &|_: &str| Some("secret".to_owned()),
+        );
+        if let Err(e) = result {
+            let _ = (e.message(), e.kind());
+        }
+    }
+}
