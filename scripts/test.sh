@@ -16,7 +16,7 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 command -v cargo >/dev/null || die "cargo not found: install Rust (rustup) first"
 command -v python3 >/dev/null || die "python3 not found: the black-box tests need Python 3.9+"
 
-# Python test dependencies (boto3, awscli, pytest) live in a virtualenv inside the checkout.
+# Python test dependencies (boto3, awscli, pytest, awslambdaric) live in a virtualenv inside the checkout.
 venv=${PORTICO_TEST_VENV:-$root/.venv}
 if [ -z "${SKIP_BLACKBOX:-}" ]; then
   say "python test environment ($venv)"
@@ -34,6 +34,7 @@ fi
 
 say "cargo build"
 cargo build --locked --bin portico
+cargo build --locked -p rust-function   # examples/rust-function: the black-box tests run it
 
 say "cargo test"
 cargo test --locked --workspace --quiet
@@ -45,7 +46,8 @@ fi
 
 if [ -z "${SKIP_BLACKBOX:-}" ]; then
   say "black-box tests (boto3, AWS CLI, HTTP)"
-  bin=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/debug/portico
-  PORTICO_BIN="$bin" "$venv/bin/python" -m pytest tests/blackbox -q -p no:cacheprovider ${PYTEST_ARGS:-}
+  target=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+  PORTICO_BIN="$target/debug/portico" PORTICO_RUST_FUNCTION="$target/debug/rust-function" \
+    "$venv/bin/python" -m pytest tests/blackbox -q -p no:cacheprovider ${PYTEST_ARGS:-}
 fi
 say "all tests passed"
