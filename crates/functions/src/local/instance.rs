@@ -247,7 +247,7 @@ impl Instance {
             target: "portico::function",
             function = %self.api.function(),
             request_id,
-            error = %String::from_utf8_lossy(&payload),
+            error = %excerpt(&payload),
             "the runtime failed"
         );
         Outcome::failed(payload)
@@ -262,6 +262,17 @@ impl Instance {
             timeout.as_secs_f64()
         );
         Outcome::failed(errors::timed_out(request_id, timeout))
+    }
+}
+
+/// The start of an error payload, for the log.
+fn excerpt(payload: &[u8]) -> String {
+    const MAX: usize = 1024;
+    let text = String::from_utf8_lossy(&payload[..payload.len().min(MAX)]).into_owned();
+    if payload.len() > MAX {
+        text + "…"
+    } else {
+        text
     }
 }
 

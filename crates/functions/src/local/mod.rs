@@ -500,7 +500,7 @@ mod tests {
     }
 
     #[cfg(unix)]
-    #[tokio::test]
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_runtime_that_exits_before_taking_the_event_fails_it() {
         let functions = LocalFunctions::new(
             [("f".to_string(), FunctionConfig::new(["false"]))].into(),
@@ -520,5 +520,34 @@ mod tests {
             "{payload}"
         );
         functions.shutdown().await;
+    }
+
+    /// A process that never asks for its event: shutdown kills it and fails the invocation
+    /// at once.
+    #[cfg(unix)]
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn shutdown_kills_running_processes_and_fails_their_invocations() {
+        let functions = Arc::new(LocalFunctions::new(
+            [("f".to_string(), FunctionConfig::new(["sleep", "30"]))].into(),
+            settings(),
+        ));
+        let invocation = tokio::spawn({
+            let functions = functions.clone();
+            async move { functions.invoke("f", Bytes::from_static(b"{}")).await }
+        });
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let started = std::time::Instant::now();
+        functions.shutdown().await;
+        assert!(matches!(
+            invocation.await.unwrap(),
+            Err(InvokeError::Service(_))
+        ));
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            started.elapsed()
+        );
+        // The supervisor reaped the process before shutdown returned.
+        assert!(functions.exited.lock().await.recv().await.is_none());
     }
 }
