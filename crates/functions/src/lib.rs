@@ -12,12 +12,14 @@
 //! [`InvokeError`] is for invocations that did not reach a function at all.
 
 pub mod local;
+pub mod remote;
 
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
 
 pub use local::{FunctionConfig, LocalFunctions};
+pub use remote::{LambdaConfig, RemoteLambda};
 
 /// Region and account the functions run as (ARNs, environment).
 #[derive(Debug, Clone)]
@@ -119,13 +121,21 @@ fn valid_name(name: &str) -> bool {
 #[derive(Debug)]
 pub struct Invoker {
     local: LocalFunctions,
+    remote: Option<RemoteLambda>,
 }
 
 impl Invoker {
     pub fn new(functions: BTreeMap<String, FunctionConfig>, settings: Settings) -> Invoker {
         Invoker {
             local: LocalFunctions::new(functions, settings),
+            remote: None,
         }
+    }
+
+    /// Sends functions that are not local to a Lambda endpoint.
+    pub fn with_remote(mut self, remote: RemoteLambda) -> Invoker {
+        self.remote = Some(remote);
+        self
     }
 
     /// Invokes `function` with `payload` (synchronously, `RequestResponse`).
@@ -140,7 +150,10 @@ impl Invoker {
         if self.local.contains(&function.name) {
             return self.local.invoke(&function.name, payload).await;
         }
-        Err(InvokeError::NotFound(function.name.clone()))
+        match &self.remote {
+            Some(remote) => remote.invoke(function, payload).await,
+            None => Err(InvokeError::NotFound(function.name.clone())),
+        }
     }
 
     /// Stops every local function's processes.
