@@ -1,7 +1,7 @@
 //! Local functions: Portico hosts the Lambda Runtime API (2018-06-01) and runs the configured
 //! command as the function's runtime, the way Lambda runs a runtime's `bootstrap` — so the
-//! real runtime clients (`awslambdaric`, the `lambda_runtime` crate, the Node.js and Java
-//! ones) work unchanged.
+//! real runtime clients work unchanged (the black-box tests run `awslambdaric` and the
+//! `lambda_runtime` crate).
 //!
 //! - **A pool per function.** At most `concurrency` processes, each running one invocation at
 //!   a time. A process is started when an invocation finds no idle one, and stays warm after
