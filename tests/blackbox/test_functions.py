@@ -198,6 +198,22 @@ def test_a_process_that_exits_mid_invocation_is_a_runtime_exit_error(tmp_path):
         ), line
 
 
+def test_a_response_over_6_mb_is_a_function_error_and_the_next_invocation_works(tmp_path):
+    functions = {"big": python_function("misbehaving.too_big")}
+    run = invoke(tmp_path, functions, "big", {"big": True}, {"big": False})
+    assert run.code == 1, run
+    too_big, small = run.lines()
+    assert too_big == {
+        "payload": {
+            "errorMessage": "Response payload size exceeded maximum allowed payload size (6291556 bytes).",
+            "errorType": "Function.ResponseSizeTooLarge",
+        },
+        "functionError": "Unhandled",
+    }
+    # awslambdaric exits after its 413; the next event goes to a new process, not to the dead one.
+    assert small == {"payload": {"small": True}, "functionError": None}, run
+
+
 def test_garbage_on_stdout_and_stderr_is_logged_and_the_answer_still_comes(tmp_path):
     run = invoke(tmp_path, {"noisy": python_function("misbehaving.noisy")}, "noisy", {})
     assert run.code == 0, run

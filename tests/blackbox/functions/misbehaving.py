@@ -30,3 +30,9 @@ def noisy(event, context):
     sys.stderr.write("garbage on stderr {{{ ]]]\n")
     sys.stderr.flush()
     return {"ok": True}
+
+
+def too_big(event, context):
+    if event.get("big"):
+        return "x" * (7 * 1024 * 1024)
+    return {"small": True}

@@ -58,6 +58,10 @@ pub(crate) struct Outcome {
     pub(crate) invoked: Invoked,
     /// Whether the process can take the next invocation (it answered and is alive).
     pub(crate) reusable: bool,
+    /// A warm process died before taking the event: the function never saw it, so it may run
+    /// on a new process (a warm process can die after its last answer, e.g. when the runtime
+    /// gives up after a 413).
+    pub(crate) undelivered: bool,
 }
 
 impl Outcome {
@@ -68,6 +72,7 @@ impl Outcome {
                 function_error: function_error.then(|| "Unhandled".to_string()),
             },
             reusable,
+            undelivered: false,
         }
     }
 
@@ -222,7 +227,10 @@ impl Instance {
         tokio::select! {
             biased;
             () = settled(taken_rx) => self.warm = true,
-            dead = death(&mut life) => return self.died(request_id, dead),
+            dead = death(&mut life) => {
+                let warm = self.warm;
+                return Outcome { undelivered: warm, ..self.died(request_id, dead) };
+            }
             () = tokio::time::sleep(wait_taken) => return self.timed_out(request_id, timeout),
         }
 

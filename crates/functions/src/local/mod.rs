@@ -314,31 +314,51 @@ impl Pool {
         let timeout = Duration::from_secs(self.spec.config.timeout);
         let mut instance = match self.take_idle() {
             Some(instance) => instance,
-            None => match Instance::start(&self.spec, tracker).await {
+            None => match self.start(&request_id, tracker.clone()).await {
                 Ok(instance) => instance,
-                Err(instance::StartError::Spawn(problem)) => {
-                    tracing::warn!(
-                        target: "portico::function",
-                        function = %self.spec.function,
-                        request_id,
-                        "{problem}"
-                    );
-                    let payload = errors::invalid_entrypoint(&request_id, &problem);
-                    return Ok(Outcome::failed(payload).invoked);
-                }
-                Err(instance::StartError::Host(problem)) => {
-                    return Err(InvokeError::Service(format!(
-                        "function {}: {problem}",
-                        self.spec.function
-                    )));
-                }
+                Err(failed) => return failed,
             },
         };
-        let outcome = instance.invoke(&request_id, payload, timeout).await;
+        let mut outcome = instance.invoke(&request_id, payload.clone(), timeout).await;
+        if outcome.undelivered {
+            // Once, and on a new process: a crash-looping function fails here.
+            drop(instance);
+            instance = match self.start(&request_id, tracker).await {
+                Ok(instance) => instance,
+                Err(failed) => return failed,
+            };
+            outcome = instance.invoke(&request_id, payload, timeout).await;
+        }
         if outcome.reusable {
             self.put_idle(instance);
         }
         Ok(outcome.invoked)
+    }
+
+    /// A new process, or the answer for an invocation that cannot have one: the function
+    /// error of a command that cannot start, or Portico's error.
+    async fn start(
+        &self,
+        request_id: &str,
+        tracker: mpsc::Sender<()>,
+    ) -> Result<Instance, Result<Invoked, InvokeError>> {
+        match Instance::start(&self.spec, tracker).await {
+            Ok(instance) => Ok(instance),
+            Err(instance::StartError::Spawn(problem)) => {
+                tracing::warn!(
+                    target: "portico::function",
+                    function = %self.spec.function,
+                    request_id,
+                    "{problem}"
+                );
+                let payload = errors::invalid_entrypoint(request_id, &problem);
+                Err(Ok(Outcome::failed(payload).invoked))
+            }
+            Err(instance::StartError::Host(problem)) => Err(Err(InvokeError::Service(format!(
+                "function {}: {problem}",
+                self.spec.function
+            )))),
+        }
     }
 
     /// The most recently used warm process that is still alive.
