@@ -181,7 +181,12 @@ mod tests {
         )
         .unwrap();
         assert_eq!(f.name, "echo");
-        for bad in ["", "a b", "arn:aws:s3:::bucket", "arn:aws:lambda:r:a:function:"] {
+        for bad in [
+            "",
+            "a b",
+            "arn:aws:s3:::bucket",
+            "arn:aws:lambda:r:a:function:",
+        ] {
             assert!(FunctionRef::parse(bad).is_none(), "{bad}");
         }
     }

@@ -247,7 +247,10 @@ mod tests {
             (c.access_key_id.as_str(), c.session_token.as_deref()),
             ("B", Some("X"))
         );
-        assert_eq!(profile_credentials(text, "default").unwrap().access_key_id, "A");
+        assert_eq!(
+            profile_credentials(text, "default").unwrap().access_key_id,
+            "A"
+        );
         assert!(profile_credentials(text, "missing").is_none());
     }
 

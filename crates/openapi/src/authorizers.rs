@@ -19,11 +19,14 @@ pub(crate) enum Scheme {
     Iam,
 }
 
+/// The authorizers an import creates (by id) and what each security scheme name means.
+pub(crate) type Imported = (IndexMap<String, v1::Authorizer>, IndexMap<String, Scheme>);
+
 /// Reads the security schemes, creating an authorizer for each one that has the extension.
 pub(crate) fn import(
     schemes: Option<&Map<String, Value>>,
     warnings: &mut Vec<String>,
-) -> Result<(IndexMap<String, v1::Authorizer>, IndexMap<String, Scheme>), String> {
+) -> Result<Imported, String> {
     let mut authorizers = IndexMap::new();
     let mut by_name = IndexMap::new();
     for (name, scheme) in schemes.into_iter().flatten() {

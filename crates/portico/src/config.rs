@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use portico_functions::FunctionConfig;
+use portico_functions::{FunctionConfig, LambdaConfig};
 use serde::Deserialize;
 
 /// Flags of `portico serve`. Each overrides the config file's value of the same name.
@@ -76,14 +76,6 @@ struct FileConfig {
     lambda: Option<LambdaConfig>,
 }
 
-/// `[lambda]` in the config file.
-#[derive(Debug, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct LambdaConfig {
-    /// A Lambda API endpoint (`https://lambda.us-east-1.amazonaws.com`, a LocalStack).
-    endpoint: Option<String>,
-}
-
 /// The resolved configuration of a running server.
 #[derive(Debug, Clone)]
 pub(crate) struct Config {
@@ -102,9 +94,8 @@ pub(crate) struct Config {
     pub(crate) import: Option<(PathBuf, String)>,
     /// `[functions.NAME]`, each checked.
     pub(crate) functions: BTreeMap<String, FunctionConfig>,
-    /// `[lambda] endpoint`.
-    #[allow(dead_code)] // read once remote functions are wired into serve
-    pub(crate) lambda_endpoint: Option<String>,
+    /// `[lambda]`: the endpoint (and signing region) for functions that are not local.
+    pub(crate) lambda: Option<LambdaConfig>,
 }
 
 impl ServeArgs {
@@ -188,7 +179,7 @@ impl Config {
                 (f, stage)
             }),
             functions: file.functions,
-            lambda_endpoint: file.lambda.and_then(|l| l.endpoint),
+            lambda: file.lambda,
         })
     }
 }
@@ -256,7 +247,7 @@ command = ["./bootstrap"]
         .unwrap();
         let cfg = Config::load(ServeArgs::from_file(path)).unwrap();
         assert_eq!(
-            cfg.lambda_endpoint.as_deref(),
+            cfg.lambda.as_ref().map(|l| l.endpoint.as_str()),
             Some("http://127.0.0.1:4566")
         );
         let echo = &cfg.functions["echo"];

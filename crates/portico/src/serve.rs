@@ -81,15 +81,32 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         .await
         .context("loading usage counters")?;
     let flusher = tokio::spawn(crate::usage::flusher(store.clone(), limits.clone()));
-    let data = Arc::new(DataPlane::new(
-        runtime.clone(),
-        limits.clone(),
-        portico_dataplane::Settings {
-            base_domain: cfg.base_domain.clone(),
-            account_id: cfg.account_id.clone(),
+    // Lambda integrations: local `[functions.NAME]`, else the `[lambda]` endpoint.
+    let mut invoker = portico_functions::Invoker::new(
+        cfg.functions.clone(),
+        portico_functions::Settings {
             region: cfg.region.clone(),
+            account_id: cfg.account_id.clone(),
         },
-    ));
+    );
+    if let Some(lambda) = &cfg.lambda {
+        let remote = portico_functions::RemoteLambda::new(lambda, &cfg.region)
+            .map_err(|e| anyhow::anyhow!(e))?;
+        invoker = invoker.with_remote(remote);
+    }
+    let invoker = Arc::new(invoker);
+    let data = Arc::new(
+        DataPlane::new(
+            runtime.clone(),
+            limits.clone(),
+            portico_dataplane::Settings {
+                base_domain: cfg.base_domain.clone(),
+                account_id: cfg.account_id.clone(),
+                region: cfg.region.clone(),
+            },
+        )
+        .with_invoker(invoker.clone()),
+    );
     // Compile what is deployed before accepting traffic, then follow the change feed; writes
     // that change what is served answer once the runtime reflects them.
     let (applied_tx, applied_rx) = watch::channel(0u64);
@@ -203,6 +220,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     let _ = admin_server.await;
     reload.abort();
     flusher.abort();
+    invoker.shutdown().await;
     if let Err(e) = crate::usage::flush(store.as_ref(), &limits).await {
         tracing::warn!(error = %e, "could not persist usage counters at shutdown");
     }

@@ -135,40 +135,47 @@ impl<T> Router<T> {
     /// Finds the most specific resource for `path` (without the stage) whose value `accept`s
     /// the request (e.g. has the HTTP method or `ANY`).
     pub fn find(&self, path: &str, accept: impl Fn(&T) -> bool) -> Option<Match<'_, T>> {
-        let segments: Vec<Cow<'_, str>> = split_path(path).map(decode_segment).collect();
+        let segments: Vec<(usize, Cow<'_, str>)> = split_path(path)
+            .map(|(at, s)| (at, decode_segment(s)))
+            .collect();
         let mut params = Vec::new();
-        let value = find_in(&self.root, &segments, &accept, &mut params)?;
+        let value = find_in(&self.root, path, &segments, &accept, &mut params)?;
         Some(Match { value, params })
     }
 }
 
-/// The segments of a request path. A trailing slash does not make an extra segment.
-fn split_path(path: &str) -> impl Iterator<Item = &str> {
-    let trimmed = path.strip_prefix('/').unwrap_or(path);
-    let trimmed = trimmed.strip_suffix('/').unwrap_or(trimmed);
-    trimmed.split('/').filter(|s| !s.is_empty())
+/// The non-empty segments of a request path, with where each starts. A trailing slash does
+/// not make an extra segment; nor do repeated slashes.
+fn split_path(path: &str) -> impl Iterator<Item = (usize, &str)> {
+    let mut at = 0;
+    path.split('/').filter_map(move |s| {
+        let start = at;
+        at += s.len() + 1;
+        (!s.is_empty()).then_some((start, s))
+    })
 }
 
 fn find_in<'r, T>(
     node: &'r Node<T>,
-    rest: &[Cow<'_, str>],
+    path: &str,
+    rest: &[(usize, Cow<'_, str>)],
     accept: &impl Fn(&T) -> bool,
     params: &mut Vec<(String, String)>,
 ) -> Option<&'r T> {
-    let Some((head, tail)) = rest.split_first() else {
+    let Some(((_, head), tail)) = rest.split_first() else {
         return node.value.as_ref().filter(|v| accept(v));
     };
     if let Some((_, child)) = node
         .statics
         .iter()
         .find(|(k, _)| k.as_str() == head.as_ref())
-        && let Some(v) = find_in(child, tail, accept, params)
+        && let Some(v) = find_in(child, path, tail, accept, params)
     {
         return Some(v);
     }
     if let Some((name, child)) = &node.param {
         params.push((name.clone(), head.to_string()));
-        if let Some(v) = find_in(child, tail, accept, params) {
+        if let Some(v) = find_in(child, path, tail, accept, params) {
             return Some(v);
         }
         params.pop();
@@ -176,7 +183,10 @@ fn find_in<'r, T>(
     if let Some((name, value)) = &node.greedy
         && accept(value)
     {
-        params.push((name.clone(), rest.join("/")));
+        // The rest of the path as sent, inner `//` included (AWS keeps them), trailing `/`
+        // dropped, then decoded.
+        let raw = path[rest[0].0..].trim_end_matches('/');
+        params.push((name.clone(), percent_decode(raw)));
         return Some(value);
     }
     None

@@ -97,9 +97,15 @@ pub(crate) async fn invoke_proxy(
     proxy_response(inv, &invoked.payload)
 }
 
-/// A name as the client spelled it.
+/// A name as the client spelled it; AWS re-capitalizes `Authorization` and `User-Agent`
+/// (recorded: `aUThorization` and `user-Agent` reach the function as `Authorization` and
+/// `User-Agent`).
 fn cased(inv: &Invocation, lower: &str) -> String {
-    inv.original_header_name(lower).unwrap_or(lower).to_string()
+    match lower {
+        "authorization" => "Authorization".to_string(),
+        "user-agent" => "User-Agent".to_string(),
+        _ => inv.original_header_name(lower).unwrap_or(lower).to_string(),
+    }
 }
 
 /// The REST payload 1.0 event.
@@ -168,13 +174,14 @@ pub(crate) fn proxy_event(inv: &Invocation) -> Value {
             Value::Object(query.iter().map(|(k, v)| (k.clone(), json!(v))).collect()),
         )
     };
-    let path_parameters = if inv.path_params.is_empty() {
+    let raw_params = raw_path_parameters(&inv.target.resource_path, &inv.path);
+    let path_parameters = if raw_params.is_empty() {
         Value::Null
     } else {
         Value::Object(
-            inv.path_params
-                .iter()
-                .map(|(k, v)| (k.clone(), json!(v)))
+            raw_params
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), json!(v)))
                 .collect(),
         )
     };
@@ -234,6 +241,35 @@ pub(crate) fn proxy_event(inv: &Invocation) -> Value {
         "body": body,
         "isBase64Encoded": is_base64,
     })
+}
+
+/// Path parameters as the event carries them: as sent, still percent-encoded (recorded:
+/// `test%2Balias` stays so), a greedy one with its inner `//` and without a trailing `/`.
+fn raw_path_parameters<'a>(template: &'a str, path: &'a str) -> Vec<(&'a str, &'a str)> {
+    let mut out = Vec::new();
+    let mut segments = Vec::new();
+    let mut at = 0;
+    for s in path.split('/') {
+        if !s.is_empty() {
+            segments.push((at, s));
+        }
+        at += s.len() + 1;
+    }
+    for (i, part) in template.split('/').filter(|p| !p.is_empty()).enumerate() {
+        let Some(&(start, seg)) = segments.get(i) else {
+            break;
+        };
+        if let Some(name) = part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+            match name.strip_suffix('+') {
+                Some(greedy) => {
+                    out.push((greedy, path[start..].trim_end_matches('/')));
+                    break;
+                }
+                None => out.push((name, seg)),
+            }
+        }
+    }
+    out
 }
 
 /// The event's `path`: the request path after the stage, leading slashes collapsed to one
@@ -418,6 +454,19 @@ pub(crate) async fn invoke(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn raw_path_parameters_keep_encoding_and_inner_slashes() {
+        assert_eq!(
+            raw_path_parameters("/{proxy+}", "/a/test%2Bx//b/"),
+            [("proxy", "a/test%2Bx//b")]
+        );
+        assert_eq!(
+            raw_path_parameters("/pets/{id}/toys/{toy}", "/pets/1%20/toys/ball"),
+            [("id", "1%20"), ("toy", "ball")]
+        );
+        assert!(raw_path_parameters("/hardcoded", "/hardcoded").is_empty());
+    }
 
     #[test]
     fn event_path_collapses_leading_slashes_only() {
