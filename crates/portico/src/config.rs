@@ -272,7 +272,7 @@ command = ["./bootstrap"]
                 "not a function name",
             ),
             (
-                "[lambda]\nendpoint = \"x\"\nregion = \"y\"\n",
+                "[lambda]\nendpoint = \"x\"\nbogus = \"y\"\n",
                 "unknown field",
             ),
         ] {
