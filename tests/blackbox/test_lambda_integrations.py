@@ -18,6 +18,7 @@ Deliberate differences from the recorded tests:
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import sys
@@ -48,6 +49,11 @@ PYTHON_FUNCTIONS = {
     "mapping-responses": "apigw_mapping_responses.handler",
 }
 
+RUST_FUNCTION = os.environ.get(
+    "PORTICO_RUST_FUNCTION",
+    os.path.join(os.path.dirname(os.environ.get("PORTICO_BIN", "target/debug/portico")), "rust-function"),
+)
+
 pytestmark = pytest.mark.aws_recorded
 
 
@@ -65,6 +71,9 @@ def server(tmp_path_factory):
     for name, handler in PYTHON_FUNCTIONS.items():
         command = json.dumps([sys.executable, "-m", "awslambdaric", handler])
         lines += [f'[functions.{name}]', f"command = {command}", f"cwd = {json.dumps(FUNCTIONS_DIR)}", "timeout = 10", ""]
+    if not os.path.exists(RUST_FUNCTION):
+        pytest.fail(f"{RUST_FUNCTION} not built (cargo build -p rust-function, or set PORTICO_RUST_FUNCTION)")
+    lines += ["[functions.rust-echo]", f"command = {json.dumps([RUST_FUNCTION])}", ""]
     config = base / "portico.toml"
     config.write_text("\n".join(lines))
     data = base / "data"
@@ -376,3 +385,54 @@ def test_lambda_selection_patterns(server, apigw, dp):
         assert set(body) >= {"errorMessage", "errorType", "stackTrace"} and set(want) >= set(body) - {"requestId"}
         assert body["errorType"] == want["errorType"] == "Exception"
         assert body["errorMessage"] == f"Error: Raising {code} from within the Lambda function"
+
+
+def test_binary_bodies_decode_when_the_client_accepts_a_binary_type(server, apigw, dp):
+    api, _ = proxy_api(apigw, "proxy-format")
+    apigw.update_rest_api(restApiId=api, patchOperations=[{"op": "add", "path": "/binaryMediaTypes/image~1png"}])
+    apigw.create_deployment(restApiId=api, stageName="test")
+    wait_for_stage(dp, api, "test")
+    r = call(server, api, "test", "/b64-encoded-true", headers=[("Accept", "image/png")])
+    assert (r.status, r.body) == (200, b"test-data")
+    r = call(server, api, "test", "/b64-encoded-true", headers=[("Accept", "application/json")])
+    assert (r.status, r.body) == (200, b"dGVzdC1kYXRh")
+    # A binary request body reaches the function base64-encoded.
+    r = call(server, api, "test", "/echo-binary", method="POST", headers=[("Content-Type", "image/png")], body=b"\x89PNG\x00")
+    assert r.status == 200, r.body
+    seen = json.loads(r.body)
+    assert seen["isBase64Encoded"] is True
+    assert base64.b64decode(seen["body"]) == b"\x89PNG\x00"
+
+
+def test_integration_timeout_answers_504(server, apigw, dp):
+    api, res = proxy_api(apigw, "proxy-format")
+    apigw.update_integration(restApiId=api, resourceId=res, httpMethod="ANY",
+                             patchOperations=[{"op": "replace", "path": "/timeoutInMillis", "value": "1000"}])
+    apigw.create_deployment(restApiId=api, stageName="test")
+    wait_for_stage(dp, api, "test")
+    r = call(server, api, "test", "/slow")
+    assert r.status == 504, r.body
+    assert json.loads(r.body) == {"message": "Endpoint request timed out"}
+
+
+def test_stage_variables_and_qualifiers_in_the_function_uri(server, apigw, dp):
+    api = apigw.create_rest_api(name=unique_name("lambda-vars"))["id"]
+    root = apigw.get_resources(restApiId=api)["items"][0]["id"]
+    apigw.put_method(restApiId=api, resourceId=root, httpMethod="POST", authorizationType="NONE")
+    apigw.put_integration(
+        restApiId=api, resourceId=root, httpMethod="POST", type="AWS", integrationHttpMethod="POST",
+        uri="arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
+        "arn:aws:lambda:us-east-1:000000000000:function:${stageVariables.fn}:live/invocations",
+    )
+    apigw.put_method_response(restApiId=api, resourceId=root, httpMethod="POST", statusCode="200")
+    apigw.put_integration_response(restApiId=api, resourceId=root, httpMethod="POST", statusCode="200")
+    deployment = apigw.create_deployment(restApiId=api)["id"]
+    apigw.create_stage(restApiId=api, stageName="py", deploymentId=deployment, variables={"fn": "echo"})
+    apigw.create_stage(restApiId=api, stageName="rs", deploymentId=deployment, variables={"fn": "rust-echo"})
+    wait_for_stage(dp, api, "py")
+    wait_for_stage(dp, api, "rs")
+    r = call(server, api, "py", "/", method="POST", body=json.dumps({"n": 1}))
+    assert (r.status, json.loads(r.body)) == (200, {"n": 1}), r.body
+    # The Rust function (lambda_runtime) behind the same API on another stage.
+    r = call(server, api, "rs", "/", method="POST", body=json.dumps({"n": 2}))
+    assert (r.status, json.loads(r.body)) == (200, {"echo": {"n": 2}, "function": "rust-echo"}), r.body

@@ -28,4 +28,10 @@ ANSWERS = {
 def handler(event, context):
     if event["path"] == "/raise":
         raise ValueError("the function failed")
+    if event["path"] == "/echo-binary":
+        return {"statusCode": 200, "body": json.dumps({"isBase64Encoded": event["isBase64Encoded"], "body": event["body"]})}
+    if event["path"] == "/slow":
+        import time
+
+        time.sleep(3)
     return ANSWERS.get(event["path"], {"statusCode": 200, "body": json.dumps({"path": event["path"]})})
