@@ -40,6 +40,8 @@ pub struct CompiledStage {
     pub binary_media_types: Vec<String>,
     /// Some method has a Lambda proxy integration (its event keeps header casing).
     pub needs_header_case: bool,
+    /// The RestApi has a resource policy.
+    pub has_resource_policy: bool,
 }
 
 /// A resource and its methods.
@@ -480,9 +482,7 @@ pub fn compile_stage(stage: &v1::Stage, deployment: &DeploymentRecord) -> Compil
                 let method_key = format!("{}/{verb}", if path == "/" { "" } else { path.as_str() });
                 Arc::new(CompiledMethod {
                     http_method: verb.clone(),
-                    authorization: crate::authorization::Authorization::from_method(
-                        m.authorization_type.as_deref(),
-                    ),
+                    authorization: crate::authorization::Authorization::compile(doc, m, &vars),
                     api_key_required: m.api_key_required.unwrap_or(false),
                     stage_throttle: stage_throttle(stage, &doc.api, &path, verb),
                     method_key,
@@ -521,6 +521,11 @@ pub fn compile_stage(stage: &v1::Stage, deployment: &DeploymentRecord) -> Compil
         router,
         binary_media_types: doc.api.binary_media_types.clone().unwrap_or_default(),
         needs_header_case,
+        has_resource_policy: doc
+            .api
+            .policy
+            .as_deref()
+            .is_some_and(|p| !p.trim().is_empty()),
     }
 }
 

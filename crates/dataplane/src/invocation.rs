@@ -29,6 +29,8 @@ pub struct Invocation {
     pub account_id: Arc<str>,
     /// The API key used (value, id), once the usage-plan phase accepted it.
     pub api_key: Option<(String, String)>,
+    /// What authorization established (authorizer output, IAM caller).
+    pub authorized: crate::authorization::Authorized,
     /// The request's header names as the client spelled them (HTTP/1.1 only), when the
     /// connection recorded them; see `header_case`.
     pub original_header_names: Option<Vec<String>>,
@@ -128,9 +130,18 @@ impl Invocation {
             "identity.apiKey" => self.api_key.as_ref()?.0.clone(),
             "identity.apiKeyId" => self.api_key.as_ref()?.1.clone(),
             "identity.userAgent" => self.header("user-agent").unwrap_or("").to_string(),
+            "identity.accessKey" => self.authorized.iam.as_ref()?.access_key.clone(),
+            "identity.accountId" => self.authorized.iam.as_ref()?.account_id.clone()?,
+            "identity.caller" => self.authorized.iam.as_ref()?.caller.clone()?,
+            "identity.user" => self.authorized.iam.as_ref()?.user.clone()?,
+            "identity.userArn" => self.authorized.iam.as_ref()?.user_arn.clone()?,
             "requestTime" => portico_model::time::clf(self.request_time_ms),
             "requestTimeEpoch" => self.request_time_ms.to_string(),
-            _ => return None,
+            _ => {
+                return self
+                    .authorized
+                    .context_var(name.strip_prefix("authorizer.")?);
+            }
         })
     }
 

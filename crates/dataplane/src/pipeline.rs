@@ -214,16 +214,22 @@ async fn run(
         account_id: dp.account_id.clone(),
         api_key: None,
         original_header_names,
+        authorized: Default::default(),
     };
 
     // Method request (authorization; API key, usage plan and stage throttles, quota;
     // validation) → integration request → integration → integration response → method
     // response.
-    let outcome = match crate::authorization::check(&inv.target.authorization)
-        .and_then(|()| crate::usage_plans::check(dp, &mut inv))
-        .and_then(|()| crate::method_request::validate(&inv, &inv.target.validation))
-    {
-        Ok(()) => integrations::invoke(dp, &inv).await,
+    let outcome = match crate::authorization::check(dp, &inv).await {
+        Ok(authorized) => {
+            inv.authorized = authorized;
+            match crate::usage_plans::check(dp, &mut inv)
+                .and_then(|()| crate::method_request::validate(&inv, &inv.target.validation))
+            {
+                Ok(()) => integrations::invoke(dp, &inv).await,
+                Err(e) => Err(e),
+            }
+        }
         Err(e) => Err(e),
     };
     outcome.map_err(|e| {

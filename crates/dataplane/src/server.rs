@@ -45,6 +45,8 @@ pub struct DataPlane {
     pub(crate) host_suffix: String,
     /// Where Lambda integrations' functions run (none: they answer 500).
     pub invoker: Option<Arc<portico_functions::Invoker>>,
+    /// Authorization's configuration and caches.
+    pub auth: crate::authorization::State,
 }
 
 impl DataPlane {
@@ -61,7 +63,14 @@ impl DataPlane {
             host_suffix: format!(".execute-api.{}", settings.base_domain.to_ascii_lowercase()),
             settings,
             invoker: None,
+            auth: Default::default(),
         }
+    }
+
+    /// Authorizes with `auth` (access keys, the Cognito endpoint).
+    pub fn with_auth(mut self, auth: crate::authorization::State) -> DataPlane {
+        self.auth = auth;
+        self
     }
 
     /// Runs Lambda integrations on `invoker`.

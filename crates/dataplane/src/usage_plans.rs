@@ -28,7 +28,8 @@ pub(crate) fn check(dp: &DataPlane, inv: &mut Invocation) -> Result<(), GatewayE
         let value = if inv.stage.api_key_from_header {
             inv.header("x-api-key")
         } else {
-            None
+            // apiKeySource AUTHORIZER: the Lambda authorizer's usageIdentifierKey.
+            inv.authorized.usage_identifier_key.as_deref()
         };
         let value = value.ok_or_else(forbidden)?;
         let key = table

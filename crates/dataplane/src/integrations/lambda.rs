@@ -209,8 +209,15 @@ pub(crate) fn proxy_event(inv: &Invocation) -> Value {
         identity["apiKey"] = json!(key);
         identity["apiKeyId"] = json!(id);
     }
+    if let Some(iam) = &inv.authorized.iam {
+        identity["accessKey"] = json!(iam.access_key);
+        identity["accountId"] = json!(iam.account_id);
+        identity["caller"] = json!(iam.caller);
+        identity["user"] = json!(iam.user);
+        identity["userArn"] = json!(iam.user_arn);
+    }
     let ctx = |name: &str| inv.context_var(name).unwrap_or_default();
-    json!({
+    let mut event = json!({
         "resource": inv.target.resource_path,
         "path": event_path(&inv.path),
         "httpMethod": inv.method.as_str(),
@@ -240,7 +247,11 @@ pub(crate) fn proxy_event(inv: &Invocation) -> Value {
         },
         "body": body,
         "isBase64Encoded": is_base64,
-    })
+    });
+    if let Some(authorizer) = inv.authorized.event_value() {
+        event["requestContext"]["authorizer"] = authorizer;
+    }
+    event
 }
 
 /// Path parameters as the event carries them: as sent, still percent-encoded (recorded:

@@ -1,0 +1,1 @@
+//! IAM policy documents evaluated against an `execute-api` ARN. (Being implemented.)
