@@ -55,6 +55,20 @@ fn text(s: impl AsRef<str>) -> Value {
     Value::String(Rc::from(s.as_ref()))
 }
 
+/// An authorizer value as templates see it: strings, numbers and booleans as themselves,
+/// anything else as its JSON text.
+fn json_value(v: &serde_json::Value) -> Value {
+    match v {
+        serde_json::Value::String(s) => text(s),
+        serde_json::Value::Bool(b) => Value::Bool(*b),
+        serde_json::Value::Number(n) => match n.as_i64() {
+            Some(i) => Value::Int(i),
+            None => n.as_f64().map_or_else(|| text(n.to_string()), Value::Float),
+        },
+        other => text(other.to_string()),
+    }
+}
+
 /// `$context` for this invocation (AWS's REST variables), with empty override maps.
 fn context_for(inv: &Invocation) -> portico_vtl::Map {
     let mut vars: Vec<(&str, Value)> = Vec::with_capacity(24);
@@ -77,11 +91,31 @@ fn context_for(inv: &Invocation) -> portico_vtl::Map {
         "identity.userAgent",
         "identity.apiKey",
         "identity.apiKeyId",
+        "identity.accessKey",
+        "identity.accountId",
+        "identity.caller",
+        "identity.user",
+        "identity.userArn",
     ] {
         if let Some(v) = inv.context_var(name) {
             vars.push((name, text(v)));
         }
     }
+    // $context.authorizer: principalId, the authorizer's context keys, Cognito claims.
+    let a = &inv.authorized;
+    let mut authorizer: Vec<(String, Value)> = Vec::new();
+    if let Some(p) = &a.principal_id {
+        authorizer.push(("authorizer.principalId".into(), text(p)));
+    }
+    for (k, v) in &a.context {
+        authorizer.push((format!("authorizer.{k}"), json_value(v)));
+    }
+    if let Some(claims) = &a.claims {
+        for (k, v) in claims {
+            authorizer.push((format!("authorizer.claims.{k}"), json_value(v)));
+        }
+    }
+    vars.extend(authorizer.iter().map(|(k, v)| (k.as_str(), v.clone())));
     vars.push(("requestTimeEpoch", Value::Int(inv.request_time_ms)));
     vars.push(("awsEndpointRequestId", text(&inv.request_id)));
     // Identity fields without a value (caller, user, cognito*) are simply absent: a missing
