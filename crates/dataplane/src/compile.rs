@@ -173,7 +173,7 @@ impl ResponsePlan {
 #[derive(Debug, Clone)]
 pub struct CompileError(pub String);
 
-fn substitute_stage_variables(s: &str, vars: &IndexMap<String, String>) -> String {
+pub(crate) fn substitute_stage_variables(s: &str, vars: &IndexMap<String, String>) -> String {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     while let Some(start) = rest.find("${stageVariables.") {

@@ -151,6 +151,8 @@ pub struct GatewayError {
     pub cause: Option<String>,
     /// `$context.error.validationErrorString` (request validation failures).
     pub validation_error: Option<String>,
+    /// Overrides the type's `x-amzn-ErrorType` (a SigV4 failure names its own exception).
+    pub error_type: Option<&'static str>,
 }
 
 impl GatewayError {
@@ -161,7 +163,18 @@ impl GatewayError {
             message: None,
             cause: None,
             validation_error: None,
+            error_type: None,
         }
+    }
+
+    pub fn with_error_type(mut self, error_type: &'static str) -> GatewayError {
+        self.error_type = Some(error_type);
+        self
+    }
+
+    /// The `x-amzn-ErrorType` header's value.
+    pub fn error_type(&self) -> &'static str {
+        self.error_type.unwrap_or(self.kind.error_type())
     }
 
     pub fn with_status(mut self, status: u16) -> GatewayError {
@@ -209,7 +222,7 @@ impl GatewayError {
     pub fn render(&self) -> Response<Full<Bytes>> {
         let status = self.status.unwrap_or(self.kind.status());
         let body = self.default_body();
-        error_response(status, self.kind.error_type(), body)
+        error_response(status, self.error_type(), body)
     }
 }
 
@@ -367,7 +380,7 @@ impl GatewayError {
                 serde_json::json!({ "message": self.message() }).to_string(),
             ),
         };
-        let mut resp = error_response(status, self.kind.error_type(), body);
+        let mut resp = error_response(status, self.error_type(), body);
         let h = resp.headers_mut();
         if let Ok(v) = HeaderValue::from_str(&content_type) {
             h.insert(http::header::CONTENT_TYPE, v);

@@ -18,6 +18,7 @@
 
 pub mod cognito;
 pub mod iam;
+mod jwt;
 pub mod lambda;
 pub mod policy;
 pub mod resource_policy;
@@ -78,7 +79,7 @@ impl Authorization {
                 }
             },
             "COGNITO_USER_POOLS" => match authorizer() {
-                Some(a) => match cognito::CognitoAuthorizer::compile(a) {
+                Some(a) => match cognito::CognitoAuthorizer::compile(a, vars) {
                     Ok(c) => Authorization::Cognito(
                         Arc::new(c),
                         method.authorization_scopes.clone().unwrap_or_default(),
