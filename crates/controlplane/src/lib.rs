@@ -10,6 +10,7 @@
 //! to the data plane; the data plane learns of changes through the store's change feed.
 
 mod account;
+mod admin_auth;
 mod api_keys;
 mod authorizers;
 mod call;
@@ -64,6 +65,8 @@ pub struct ControlPlane {
     settings: Settings,
     routes: routes::Routes,
     published: Option<PublishedHook>,
+    /// Access key id → secret; when any are set, every request must be signed by one.
+    access_keys: std::collections::HashMap<String, String>,
 }
 
 impl std::fmt::Debug for ControlPlane {
@@ -120,7 +123,18 @@ impl ControlPlane {
             settings,
             routes: routes::Routes::new(),
             published: None,
+            access_keys: Default::default(),
         }
+    }
+
+    /// Locks the API: every request must be SigV4-signed (service `apigateway`, this region)
+    /// by one of `keys` (access key id, secret), or it is refused as AWS refuses it.
+    pub fn with_access_keys(
+        mut self,
+        keys: impl IntoIterator<Item = (String, String)>,
+    ) -> ControlPlane {
+        self.access_keys = keys.into_iter().collect();
+        self
     }
 
     /// Makes writes that change what is served (deployments, stages) answer only once the
@@ -153,6 +167,11 @@ impl ControlPlane {
         let response = match Limited::new(body, MAX_BODY_BYTES).collect().await {
             Ok(collected) => {
                 let body = collected.to_bytes();
+                if let Err(e) =
+                    admin_auth::check(&self.access_keys, &self.settings.region, &parts, &body)
+                {
+                    return call::with_request_id(e.into_response(), &request_id);
+                }
                 match self.routes.resolve(&parts.method, &parts.uri) {
                     Some((op, params)) => {
                         let mut call = Call::new(op, params, parts.uri.query(), body);
