@@ -153,6 +153,9 @@ pub struct GatewayError {
     pub validation_error: Option<String>,
     /// Overrides the type's `x-amzn-ErrorType` (a SigV4 failure names its own exception).
     pub error_type: Option<&'static str>,
+    /// The message is IAM's (a policy denied the request): AWS's default body names it
+    /// `Message`, capitalized (`{"Message":"User: anonymous is not authorized ..."}`).
+    pub iam_message: bool,
 }
 
 impl GatewayError {
@@ -164,6 +167,7 @@ impl GatewayError {
             cause: None,
             validation_error: None,
             error_type: None,
+            iam_message: false,
         }
     }
 
@@ -187,6 +191,13 @@ impl GatewayError {
         self
     }
 
+    /// An IAM policy evaluation's message (see [`GatewayError::iam_message`]).
+    pub fn with_iam_message(mut self, message: impl Into<String>) -> GatewayError {
+        self.message = Some(message.into());
+        self.iam_message = true;
+        self
+    }
+
     pub fn with_validation_error(mut self, detail: String) -> GatewayError {
         self.cause = Some(detail.clone());
         self.validation_error = Some(detail);
@@ -204,15 +215,30 @@ impl GatewayError {
             .unwrap_or(self.kind.default_message())
     }
 
+    /// `$context.error.messageString`: the message as a JSON string, or `null` for an
+    /// authorizer configuration error, whose message AWS leaves null (widely reported: a
+    /// failing Lambda authorizer answers 500 `{"message": null}`).
+    pub fn message_string(&self) -> String {
+        if self.kind == ResponseType::AuthorizerConfigurationError && self.message.is_none() {
+            return "null".to_string();
+        }
+        serde_json::Value::String(self.message().to_string()).to_string()
+    }
+
     /// AWS's default body. Errors of the execution itself (integration failures and timeouts,
     /// configuration errors) are written `{"message": "..."}`, with a space, unlike the
-    /// others (recorded: the 36-byte `Internal server error` body).
+    /// others (recorded: the 36-byte `Internal server error` body). IAM's denials name the
+    /// key `Message`.
     fn default_body(&self) -> String {
-        let quoted = serde_json::Value::String(self.message().to_string()).to_string();
+        let quoted = self.message_string();
+        if self.iam_message {
+            return format!("{{\"Message\":{quoted}}}");
+        }
         match self.kind {
             ResponseType::IntegrationFailure
             | ResponseType::IntegrationTimeout
             | ResponseType::ApiConfigurationError
+            | ResponseType::AuthorizerConfigurationError
             | ResponseType::Default5xx => format!("{{\"message\": {quoted}}}"),
             _ => format!("{{\"message\":{quoted}}}"),
         }
@@ -377,7 +403,7 @@ impl GatewayError {
             Some((ct, t)) => (ct.to_string(), self.render_template(t, scope)),
             None => (
                 "application/json".to_string(),
-                serde_json::json!({ "message": self.message() }).to_string(),
+                format!("{{\"message\":{}}}", self.message_string()),
             ),
         };
         let mut resp = error_response(status, self.error_type(), body);
@@ -406,7 +432,7 @@ impl GatewayError {
         };
         let text = |s: &str| Value::String(std::rc::Rc::from(s));
         let message = self.message();
-        let quoted = serde_json::Value::String(message.to_string()).to_string();
+        let quoted = self.message_string();
         let context = bindings::context_map(&[
             ("error.message", text(message)),
             ("error.messageString", text(&quoted)),
@@ -434,7 +460,7 @@ impl GatewayError {
             ),
         };
         bindings::render(template, &b, &portico_vtl::Limits::default())
-            .unwrap_or_else(|_| serde_json::json!({ "message": message }).to_string())
+            .unwrap_or_else(|_| format!("{{\"message\":{quoted}}}"))
     }
 }
 
