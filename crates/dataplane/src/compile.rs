@@ -38,10 +38,11 @@ pub struct CompiledStage {
     pub variables: Arc<IndexMap<String, String>>,
     pub router: Router<CompiledResource>,
     pub binary_media_types: Vec<String>,
-    /// Some method has a Lambda proxy integration (its event keeps header casing).
+    /// Some method has a Lambda proxy integration or a REQUEST authorizer (their events keep
+    /// header casing).
     pub needs_header_case: bool,
-    /// The RestApi has a resource policy.
-    pub has_resource_policy: bool,
+    /// The RestApi's resource policy, if it has one.
+    pub resource_policy: Option<Arc<crate::authorization::resource_policy::ResourcePolicy>>,
 }
 
 /// A resource and its methods.
@@ -478,11 +479,13 @@ pub fn compile_stage(stage: &v1::Stage, deployment: &DeploymentRecord) -> Compil
             .map(|(verb, m)| {
                 let integration = integration(m.method_integration.as_ref(), &vars)
                     .unwrap_or_else(|e| Integration::Unsupported(e.0));
-                needs_header_case |= matches!(integration, Integration::LambdaProxy(..));
+                let authorization = crate::authorization::Authorization::compile(doc, m, &vars);
+                needs_header_case |= matches!(integration, Integration::LambdaProxy(..))
+                    || matches!(&authorization, crate::authorization::Authorization::Lambda(a) if a.is_request());
                 let method_key = format!("{}/{verb}", if path == "/" { "" } else { path.as_str() });
                 Arc::new(CompiledMethod {
                     http_method: verb.clone(),
-                    authorization: crate::authorization::Authorization::compile(doc, m, &vars),
+                    authorization,
                     api_key_required: m.api_key_required.unwrap_or(false),
                     stage_throttle: stage_throttle(stage, &doc.api, &path, verb),
                     method_key,
@@ -521,11 +524,10 @@ pub fn compile_stage(stage: &v1::Stage, deployment: &DeploymentRecord) -> Compil
         router,
         binary_media_types: doc.api.binary_media_types.clone().unwrap_or_default(),
         needs_header_case,
-        has_resource_policy: doc
-            .api
-            .policy
-            .as_deref()
-            .is_some_and(|p| !p.trim().is_empty()),
+        resource_policy: crate::authorization::resource_policy::ResourcePolicy::compile(
+            doc.api.id.as_deref().unwrap_or(""),
+            doc.api.policy.as_deref(),
+        ),
     }
 }
 

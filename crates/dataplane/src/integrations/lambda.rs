@@ -108,8 +108,27 @@ fn cased(inv: &Invocation, lower: &str) -> String {
     }
 }
 
-/// The REST payload 1.0 event.
+/// The REST payload 1.0 event: the request's fields, then the body; `requestContext` carries
+/// what the authorizer established.
 pub(crate) fn proxy_event(inv: &Invocation) -> Value {
+    let mut event = request_fields(inv);
+    let (body, is_base64) = event_body(inv);
+    event.insert("body".into(), body);
+    event.insert("isBase64Encoded".into(), json!(is_base64));
+    if let (Some(authorizer), Some(Value::Object(ctx))) = (
+        inv.authorized.event_value(),
+        event.get_mut("requestContext"),
+    ) {
+        ctx.insert("authorizer".into(), authorizer);
+    }
+    Value::Object(event)
+}
+
+/// What the proxy event and a REQUEST authorizer's event say about the request, in AWS's
+/// order: `resource`, `path`, `httpMethod`, `headers`, `multiValueHeaders`,
+/// `queryStringParameters`, `multiValueQueryStringParameters`, `pathParameters`,
+/// `stageVariables`, `requestContext` (without `authorizer`).
+pub(crate) fn request_fields(inv: &Invocation) -> Map<String, Value> {
     // Headers: the client's (casing kept), then what AWS adds.
     let mut headers: IndexMap<String, Vec<String>> = IndexMap::new();
     let mut push = |name: String, value: String, replace: bool| {
@@ -190,7 +209,6 @@ pub(crate) fn proxy_event(inv: &Invocation) -> Value {
     } else {
         json!(inv.stage.variables.as_ref())
     };
-    let (body, is_base64) = event_body(inv);
     let mut identity = json!({
         "accessKey": null,
         "accountId": null,
@@ -217,7 +235,7 @@ pub(crate) fn proxy_event(inv: &Invocation) -> Value {
         identity["userArn"] = json!(iam.user_arn);
     }
     let ctx = |name: &str| inv.context_var(name).unwrap_or_default();
-    let mut event = json!({
+    let event = json!({
         "resource": inv.target.resource_path,
         "path": event_path(&inv.path),
         "httpMethod": inv.method.as_str(),
@@ -245,13 +263,11 @@ pub(crate) fn proxy_event(inv: &Invocation) -> Value {
             "deploymentId": inv.stage.deployment_id,
             "apiId": inv.stage.api_id,
         },
-        "body": body,
-        "isBase64Encoded": is_base64,
     });
-    if let Some(authorizer) = inv.authorized.event_value() {
-        event["requestContext"]["authorizer"] = authorizer;
+    match event {
+        Value::Object(fields) => fields,
+        _ => Map::new(),
     }
-    event
 }
 
 /// Path parameters as the event carries them: as sent, still percent-encoded (recorded:

@@ -2,7 +2,7 @@
 //! by `match`; each variant lives in its own file.
 
 mod http_integration;
-mod lambda;
+pub(crate) mod lambda;
 mod mock;
 mod request;
 mod response;
