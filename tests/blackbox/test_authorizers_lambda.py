@@ -466,3 +466,57 @@ def test_resource_policy_with_a_lambda_authorizer(server, apigw, dp):
     )
     r = get(dp, a, "/policy-allows", [("Authorization", token("deny"))])
     assert (r.status, r.json()) == (403, {"Message": EXPLICIT_DENY})
+
+
+def test_imported_authorizer_and_policy(server, apigw, dp):
+    """The same through ImportRestApi: `securityDefinitions` with
+    `x-amazon-apigateway-authorizer`, and `x-amazon-apigateway-policy`."""
+    document = {
+        "swagger": "2.0",
+        "info": {"title": unique_name("imported-authz"), "version": "1"},
+        "securityDefinitions": {
+            "tok": {
+                "type": "apiKey",
+                "name": "Authorization",
+                "in": "header",
+                "x-amazon-apigateway-authtype": "custom",
+                "x-amazon-apigateway-authorizer": {
+                    "type": "token",
+                    "authorizerUri": lambda_uri("authz-token"),
+                    "authorizerResultTtlInSeconds": 0,
+                },
+            }
+        },
+        "x-amazon-apigateway-policy": {
+            "Version": "2012-10-17",
+            "Statement": [
+                statement("Allow", "execute-api:/*"),
+                statement("Deny", "execute-api:/*/GET/closed"),
+            ],
+        },
+        "paths": {
+            path: {
+                "get": {
+                    "security": [{"tok": []}],
+                    "responses": {"200": {"description": "ok"}},
+                    "x-amazon-apigateway-integration": {
+                        "type": "mock",
+                        "requestTemplates": {"application/json": '{"statusCode": 200}'},
+                        "responses": {"default": {"statusCode": "200", "responseTemplates": {"application/json": CONTEXT_TEMPLATE}}},
+                    },
+                }
+            }
+            for path in ("/open", "/closed")
+        },
+    }
+    api_id = apigw.import_rest_api(body=json.dumps(document).encode(), failOnWarnings=True)["id"]
+    apigw.create_deployment(restApiId=api_id, stageName="test")
+    a = type("Imported", (), {"id": api_id})
+
+    t = token("other")
+    r = get(dp, a, "/open", [("Authorization", t)])
+    assert (r.status, r.json()["principalId"]) == (200, "user-1")
+    r = get(dp, a, "/closed", [("Authorization", t)])
+    assert r.status == 403 and r.json()["Message"].endswith("with an explicit deny in a resource-based policy")
+    assert len(events(server, t)) == 1
+    assert get(dp, a, "/open").status == 401
