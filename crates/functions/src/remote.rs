@@ -184,7 +184,7 @@ impl RemoteLambda {
 }
 
 /// Credentials from the environment, else the shared credentials file.
-fn credentials() -> Option<Credentials> {
+pub fn credentials() -> Option<Credentials> {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     if let (Some(id), Some(secret)) = (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY")) {
         return Some(Credentials {

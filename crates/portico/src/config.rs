@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
+use portico_dataplane::authorization::AccessKey;
 use portico_functions::{FunctionConfig, LambdaConfig};
 use serde::Deserialize;
 
@@ -74,6 +75,34 @@ struct FileConfig {
     functions: BTreeMap<String, FunctionConfig>,
     /// `[lambda]`: where functions that are not local are invoked.
     lambda: Option<LambdaConfig>,
+    /// `[[access_keys]]`: who may sign `AWS_IAM` requests and management calls.
+    #[serde(default)]
+    access_keys: Vec<AccessKeyConfig>,
+    /// `[cognito]`: where user pools' keys are fetched.
+    cognito: Option<CognitoConfig>,
+}
+
+/// One `[[access_keys]]` table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AccessKeyConfig {
+    id: String,
+    secret: String,
+    /// `$context.identity.userArn` [default: `arn:aws:iam::{account}:user/{id}`].
+    user_arn: Option<String>,
+    /// `$context.identity.accountId` [default: the user ARN's account, else the server's].
+    account_id: Option<String>,
+}
+
+/// `[cognito]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CognitoConfig {
+    /// A user pool's issuer is `{endpoint}/{poolId}` (a local Cognito emulator) instead of
+    /// `https://cognito-idp.{region}.amazonaws.com/{poolId}`.
+    endpoint: Option<String>,
+    /// The least seconds between two fetches of one pool's JWKS [default: 10].
+    jwks_refetch_interval: Option<u64>,
 }
 
 /// The resolved configuration of a running server.
@@ -96,6 +125,13 @@ pub(crate) struct Config {
     pub(crate) functions: BTreeMap<String, FunctionConfig>,
     /// `[lambda]`: the endpoint (and signing region) for functions that are not local.
     pub(crate) lambda: Option<LambdaConfig>,
+    /// `[[access_keys]]`, checked, account and user ARN filled in. Any key locks the
+    /// management API.
+    pub(crate) access_keys: Vec<AccessKey>,
+    /// `[cognito] endpoint`, without a trailing slash.
+    pub(crate) cognito_endpoint: Option<String>,
+    /// `[cognito] jwks_refetch_interval`.
+    pub(crate) jwks_refetch_interval: std::time::Duration,
 }
 
 impl ServeArgs {
@@ -131,7 +167,7 @@ impl Config {
             .account_id
             .or(file.account_id)
             .unwrap_or_else(|| "000000000000".into());
-        if account_id.len() != 12 || !account_id.bytes().all(|c| c.is_ascii_digit()) {
+        if !is_account_id(&account_id) {
             anyhow::bail!("--account-id must be 12 digits, got {account_id:?}");
         }
         for (name, function) in &file.functions {
@@ -139,15 +175,38 @@ impl Config {
                 .check(name)
                 .map_err(|problem| anyhow::anyhow!("[functions.{name}]: {problem}"))?;
         }
+        let access_keys = access_keys(file.access_keys, &account_id)?;
+        let admin_listen = args
+            .admin_listen
+            .or(file.admin_listen)
+            .unwrap_or_else(|| ([127, 0, 0, 1], 9080).into());
+        if access_keys.is_empty() && !admin_listen.ip().is_loopback() {
+            anyhow::bail!(
+                "refusing to serve the management API on {admin_listen} without authentication: \
+                 anyone who can reach it could change every API. Configure [[access_keys]] in the \
+                 config file (management calls must then be signed with one of them, as AWS's are) \
+                 or listen on a loopback address"
+            );
+        }
+        let cognito = file.cognito.unwrap_or(CognitoConfig {
+            endpoint: None,
+            jwks_refetch_interval: None,
+        });
+        let cognito_endpoint = match cognito.endpoint {
+            Some(e) if e.starts_with("http://") || e.starts_with("https://") => {
+                Some(e.trim_end_matches('/').to_string())
+            }
+            Some(e) => {
+                anyhow::bail!("[cognito] endpoint must be an http:// or https:// URL, got {e:?}")
+            }
+            None => None,
+        };
         Ok(Config {
             listen: args
                 .listen
                 .or(file.listen)
                 .unwrap_or_else(|| ([0, 0, 0, 0], 8080).into()),
-            admin_listen: args
-                .admin_listen
-                .or(file.admin_listen)
-                .unwrap_or_else(|| ([127, 0, 0, 1], 9080).into()),
+            admin_listen,
             data_dir: args
                 .data_dir
                 .or(file.data_dir)
@@ -180,8 +239,62 @@ impl Config {
             }),
             functions: file.functions,
             lambda: file.lambda,
+            access_keys,
+            cognito_endpoint,
+            jwks_refetch_interval: std::time::Duration::from_secs(
+                cognito.jwks_refetch_interval.unwrap_or(10),
+            ),
         })
     }
+}
+
+/// Checks `[[access_keys]]` and fills in each key's account and user ARN.
+fn access_keys(keys: Vec<AccessKeyConfig>, server_account: &str) -> anyhow::Result<Vec<AccessKey>> {
+    let mut out: Vec<AccessKey> = Vec::with_capacity(keys.len());
+    for k in keys {
+        let id = k.id;
+        // The id travels in the credential scope `id/date/region/service/aws4_request`.
+        if id.is_empty() || id.len() > 128 || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            anyhow::bail!("[[access_keys]] id must be 1-128 letters and digits, got {id:?}");
+        }
+        if k.secret.is_empty() {
+            anyhow::bail!("[[access_keys]] {id}: the secret is empty");
+        }
+        if out.iter().any(|o| o.id == id) {
+            anyhow::bail!("[[access_keys]] {id} is configured twice");
+        }
+        let arn_account = match &k.user_arn {
+            Some(arn) => {
+                let parts: Vec<&str> = arn.splitn(6, ':').collect();
+                if parts.len() != 6 || parts[0] != "arn" || parts[5].is_empty() {
+                    anyhow::bail!("[[access_keys]] {id}: user_arn {arn:?} is not an ARN");
+                }
+                Some(parts[4].to_string()).filter(|a| is_account_id(a))
+            }
+            None => None,
+        };
+        let account = match k.account_id {
+            Some(a) if is_account_id(&a) => a,
+            Some(a) => {
+                anyhow::bail!("[[access_keys]] {id}: account_id must be 12 digits, got {a:?}")
+            }
+            None => arn_account.unwrap_or_else(|| server_account.to_string()),
+        };
+        let user_arn = k
+            .user_arn
+            .unwrap_or_else(|| format!("arn:aws:iam::{account}:user/{id}"));
+        out.push(AccessKey {
+            id,
+            secret: k.secret,
+            user_arn: Some(user_arn),
+            account_id: Some(account),
+        });
+    }
+    Ok(out)
+}
+
+fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|c| c.is_ascii_digit())
 }
 
 #[cfg(test)]
@@ -281,6 +394,91 @@ command = ["./bootstrap"]
             let err = Config::load(ServeArgs::from_file(path)).unwrap_err();
             assert!(format!("{err:#}").contains(expected), "{text}: {err:#}");
         }
+    }
+
+    #[test]
+    fn access_keys_and_cognito_are_read_and_checked() {
+        let dir = tempfile_dir();
+        let path = dir.join("keys.toml");
+        std::fs::write(
+            &path,
+            r#"
+admin_listen = "0.0.0.0:9080"
+
+[[access_keys]]
+id = "AKIDALICE"
+secret = "alice-secret"
+user_arn = "arn:aws:iam::111122223333:user/alice"
+
+[[access_keys]]
+id = "AKIDBOB"
+secret = "bob-secret"
+
+[cognito]
+endpoint = "http://127.0.0.1:9229/"
+jwks_refetch_interval = 1
+"#,
+        )
+        .unwrap();
+        let cfg = Config::load(ServeArgs::from_file(path)).unwrap();
+        let alice = &cfg.access_keys[0];
+        assert_eq!(alice.account_id.as_deref(), Some("111122223333"));
+        assert_eq!(
+            alice.user_arn.as_deref(),
+            Some("arn:aws:iam::111122223333:user/alice")
+        );
+        let bob = &cfg.access_keys[1];
+        assert_eq!(bob.account_id.as_deref(), Some("000000000000"));
+        assert_eq!(
+            bob.user_arn.as_deref(),
+            Some("arn:aws:iam::000000000000:user/AKIDBOB")
+        );
+        assert_eq!(
+            cfg.cognito_endpoint.as_deref(),
+            Some("http://127.0.0.1:9229")
+        );
+        assert_eq!(cfg.jwks_refetch_interval.as_secs(), 1);
+
+        let key = "[[access_keys]]\nid = \"AKID\"\nsecret = \"s\"\n";
+        for (text, expected) in [
+            (
+                "[[access_keys]]\nid = \"a/b\"\nsecret = \"s\"\n",
+                "letters and digits",
+            ),
+            (
+                "[[access_keys]]\nid = \"AKID\"\nsecret = \"\"\n",
+                "the secret is empty",
+            ),
+            (&format!("{key}{key}"), "configured twice"),
+            (&format!("{key}account_id = \"12\"\n"), "12 digits"),
+            (&format!("{key}user_arn = \"alice\"\n"), "not an ARN"),
+            (&format!("{key}region = \"x\"\n"), "unknown field"),
+            (
+                "[cognito]\nendpoint = \"localhost:9229\"\n",
+                "http:// or https://",
+            ),
+            ("[cognito]\nissuer = \"x\"\n", "unknown field"),
+        ] {
+            let path = dir.join("bad-keys.toml");
+            std::fs::write(&path, text).unwrap();
+            let err = Config::load(ServeArgs::from_file(path)).unwrap_err();
+            assert!(format!("{err:#}").contains(expected), "{text}: {err:#}");
+        }
+    }
+
+    #[test]
+    fn an_exposed_admin_listener_needs_access_keys() {
+        let open = |listen: &str| {
+            Config::load(ServeArgs {
+                admin_listen: Some(listen.parse().unwrap()),
+                ..Default::default()
+            })
+        };
+        let err = open("0.0.0.0:0").unwrap_err();
+        assert!(format!("{err:#}").contains("[[access_keys]]"), "{err:#}");
+        assert!(open("192.168.1.10:9080").is_err());
+        assert!(open("127.0.0.1:0").is_ok());
+        assert!(open("[::1]:9080").is_ok());
     }
 
     fn tempfile_dir() -> PathBuf {

@@ -13,6 +13,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use portico_controlplane::ControlPlane;
+use portico_sigv4::{Credentials, OutgoingRequest, Payload, SigningParams};
 use serde_json::Value;
 
 /// The largest document read from disk (the management API accepts 16 MiB).
@@ -98,8 +99,51 @@ pub(crate) trait Admin {
     ) -> anyhow::Result<Answer>;
 }
 
-/// The management API of this process.
-pub(crate) struct InProcess<'a>(pub(crate) &'a ControlPlane);
+/// Who signs management calls: a locked management API takes only signed ones.
+pub(crate) struct Signer {
+    pub(crate) credentials: Credentials,
+    pub(crate) region: String,
+}
+
+impl Signer {
+    /// The headers that sign a call to `url` (service `apigateway`, as the AWS CLI signs).
+    fn headers(
+        &self,
+        method: &Method,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: &Bytes,
+    ) -> anyhow::Result<Vec<(&'static str, String)>> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        portico_sigv4::sign(
+            &OutgoingRequest {
+                method: method.as_str(),
+                url,
+                headers,
+                payload: Payload::Bytes(body),
+            },
+            &SigningParams {
+                credentials: &self.credentials,
+                region: &self.region,
+                service: "apigateway",
+                time: now,
+            },
+        )
+        .map_err(|e| anyhow::anyhow!("signing the management call: {e}"))
+    }
+}
+
+/// The management API of this process; calls are signed when it is locked.
+pub(crate) struct InProcess<'a> {
+    pub(crate) control: &'a ControlPlane,
+    pub(crate) signer: Option<Signer>,
+}
+
+/// The Host in-process calls are signed for (nothing resolves it; it only has to be signed).
+const IN_PROCESS_HOST: &str = "portico.internal";
 
 impl Admin for InProcess<'_> {
     async fn call(
@@ -109,21 +153,41 @@ impl Admin for InProcess<'_> {
         body: Bytes,
         accept: Option<&str>,
     ) -> anyhow::Result<Answer> {
-        let mut req = Request::builder().method(method).uri(path);
+        let mut headers = vec![("Host", IN_PROCESS_HOST)];
         if let Some(a) = accept {
-            req = req.header(hyper::header::ACCEPT, a);
+            headers.push(("Accept", a));
         }
-        let resp = self.0.handle(req.body(Full::new(body))?).await;
+        let signed = match &self.signer {
+            Some(s) => s.headers(
+                &method,
+                &format!("http://{IN_PROCESS_HOST}{path}"),
+                &headers[1..],
+                &body,
+            )?,
+            None => Vec::new(),
+        };
+        let mut req = Request::builder().method(method).uri(path);
+        for (k, v) in headers {
+            req = req.header(k, v);
+        }
+        for (k, v) in &signed {
+            req = req.header(*k, v.as_str());
+        }
+        let resp = self.control.handle(req.body(Full::new(body))?).await;
         let status = resp.status().as_u16();
         let body = resp.into_body().collect().await?.to_bytes();
         Ok(Answer { status, body })
     }
 }
 
-/// A running server's management API over HTTP.
+/// A running server's management API over HTTP. Calls are signed, as the AWS CLI signs
+/// them, when the environment has AWS credentials (`AWS_ACCESS_KEY_ID` /
+/// `AWS_SECRET_ACCESS_KEY`, or the shared credentials file), for `AWS_REGION` /
+/// `AWS_DEFAULT_REGION` (default `us-east-1`).
 pub(crate) struct Remote {
     base: String,
     client: Client<HttpConnector, Full<Bytes>>,
+    signer: Option<Signer>,
 }
 
 impl Remote {
@@ -133,7 +197,19 @@ impl Remote {
             bail!("--endpoint-url must be an http:// URL (got {base})");
         }
         let client = Client::builder(TokioExecutor::new()).build_http();
-        Ok(Remote { base, client })
+        let region = ["AWS_REGION", "AWS_DEFAULT_REGION"]
+            .iter()
+            .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+            .unwrap_or_else(|| "us-east-1".into());
+        let signer = portico_functions::remote::credentials().map(|credentials| Signer {
+            credentials,
+            region,
+        });
+        Ok(Remote {
+            base,
+            client,
+            signer,
+        })
     }
 }
 
@@ -145,12 +221,21 @@ impl Admin for Remote {
         body: Bytes,
         accept: Option<&str>,
     ) -> anyhow::Result<Answer> {
-        let mut req = Request::builder()
-            .method(method)
-            .uri(format!("{}{path}", self.base))
-            .header(hyper::header::CONTENT_TYPE, "application/json");
+        let url = format!("{}{path}", self.base);
+        let mut headers = vec![("Content-Type", "application/json")];
         if let Some(a) = accept {
-            req = req.header(hyper::header::ACCEPT, a);
+            headers.push(("Accept", a));
+        }
+        let signed = match &self.signer {
+            Some(s) => s.headers(&method, &url, &headers, &body)?,
+            None => Vec::new(),
+        };
+        let mut req = Request::builder().method(method).uri(&url);
+        for (k, v) in headers {
+            req = req.header(k, v);
+        }
+        for (k, v) in &signed {
+            req = req.header(*k, v.as_str());
         }
         let call = async {
             let resp = self
@@ -305,10 +390,11 @@ async fn find_by_name(admin: &impl Admin, name: &str) -> anyhow::Result<Option<S
 /// is overwritten, so restarting does not pile up copies) deployed to the stage.
 pub(crate) async fn import_at_startup(
     control: &ControlPlane,
+    signer: Option<Signer>,
     file: &Path,
     stage: &str,
 ) -> anyhow::Result<Imported> {
-    let admin = InProcess(control);
+    let admin = InProcess { control, signer };
     let body = read_document(file)?;
     let title = portico_openapi::parse(&body)
         .ok()

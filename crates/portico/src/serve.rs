@@ -105,7 +105,17 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
                 region: cfg.region.clone(),
             },
         )
-        .with_invoker(invoker.clone()),
+        .with_invoker(invoker.clone())
+        .with_auth(portico_dataplane::authorization::State {
+            access_keys: cfg
+                .access_keys
+                .iter()
+                .map(|k| (k.id.clone(), k.clone()))
+                .collect(),
+            cognito_endpoint: cfg.cognito_endpoint.clone(),
+            jwks: portico_dataplane::authorization::cognito::Jwks::new(cfg.jwks_refetch_interval),
+            ..Default::default()
+        }),
     );
     // Compile what is deployed before accepting traffic, then follow the change feed; writes
     // that change what is served answer once the runtime reflects them.
@@ -138,7 +148,12 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
                 account_burst_limit: cfg.account_burst_limit,
             },
         )
-        .with_published_hook(published),
+        .with_published_hook(published)
+        .with_access_keys(
+            cfg.access_keys
+                .iter()
+                .map(|k| (k.id.clone(), k.secret.clone())),
+        ),
     );
     while runtime.load().apis.is_empty() && !reload.is_finished() {
         let empty = store
@@ -155,7 +170,16 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     // first request.
     let mut imported = None;
     if let Some((file, stage)) = &cfg.import {
-        let api = crate::openapi::import_at_startup(&control, file, stage).await?;
+        // A locked management API takes only signed calls, this process's own included.
+        let signer = cfg.access_keys.first().map(|k| crate::openapi::Signer {
+            credentials: portico_sigv4::Credentials {
+                access_key_id: k.id.clone(),
+                secret_access_key: k.secret.clone(),
+                session_token: None,
+            },
+            region: cfg.region.clone(),
+        });
+        let api = crate::openapi::import_at_startup(&control, signer, file, stage).await?;
         for w in &api.warnings {
             tracing::warn!(file = %file.display(), "import warning: {w}");
         }
@@ -183,6 +207,12 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         out.flush()?;
     }
     tracing::info!(region = %cfg.region, workers = cfg.workers, data_dir = %cfg.data_dir.display(), "portico started");
+    if !cfg.access_keys.is_empty() {
+        tracing::info!(
+            keys = cfg.access_keys.len(),
+            "the management API takes only calls signed with a configured access key"
+        );
+    }
     if let Some((file, stage, api)) = &imported {
         tracing::info!(
             api_id = %api.api_id,
