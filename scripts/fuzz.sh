@@ -11,7 +11,7 @@ if ! command -v cargo-fuzz >/dev/null; then
   echo "installing cargo-fuzz (one time)"
   cargo install cargo-fuzz --locked --quiet
 fi
-targets=("vtl parse" "vtl render" "openapi import")
+targets=("vtl parse" "vtl render" "openapi import" "sigv4 verify")
 if [ $# -ge 2 ]; then targets=("$1 $2"); fi
 for t in "${targets[@]}"; do
   set -- $t
