@@ -520,3 +520,29 @@ def test_imported_authorizer_and_policy(server, apigw, dp):
     assert r.status == 403 and r.json()["Message"].endswith("with an explicit deny in a resource-based policy")
     assert len(events(server, t)) == 1
     assert get(dp, a, "/open").status == 401
+
+
+def test_test_invoke_authorizer(server, apigw):
+    """TestInvokeAuthorizer runs the function on a simulated GET / and reports the client's
+    status, the principal and the policy."""
+    api_id = apigw.create_rest_api(name=unique_name("test-invoke"))["id"]
+    try:
+        tok = apigw.create_authorizer(
+            restApiId=api_id, name="tok", type="TOKEN", authorizerUri=lambda_uri("authz-token"),
+            identitySource="method.request.header.Authorization", identityValidationExpression="[a-z-]+\\..*",
+        )["id"]
+        run = lambda headers: apigw.test_invoke_authorizer(restApiId=api_id, authorizerId=tok, headers=headers)  # noqa: E731
+        allowed = run({"Authorization": token("allow-this")})
+        assert allowed["clientStatus"] == 200, allowed["log"]
+        assert allowed["principalId"] == "user-1"
+        policy = json.loads(allowed["policy"])
+        assert policy["Statement"][0]["Resource"].endswith(f"{api_id}/ESTestInvoke-stage/GET/")
+        assert run({"Authorization": token("deny")})["clientStatus"] == 403
+        assert run({"Authorization": token("other")})["clientStatus"] == 403
+        assert run({"Authorization": token("unauthorized")})["clientStatus"] == 401
+        assert run({"Authorization": token("no-policy")})["clientStatus"] == 500
+        assert run({})["clientStatus"] == 401
+        assert run({"Authorization": "NOT MATCHING"})["clientStatus"] == 401
+        assert isinstance(allowed["latency"], int) and allowed["log"]
+    finally:
+        apigw.delete_rest_api(restApiId=api_id)

@@ -30,6 +30,7 @@ mod restapis;
 mod routes;
 mod stages;
 mod state;
+mod test_invoke_authorizer;
 mod usage_plans;
 
 use std::sync::Arc;
@@ -67,6 +68,8 @@ pub struct ControlPlane {
     published: Option<PublishedHook>,
     /// Access key id → secret; when any are set, every request must be signed by one.
     access_keys: std::collections::HashMap<String, String>,
+    /// Runs authorizer functions for TestInvokeAuthorizer.
+    invoker: Option<Arc<portico_functions::Invoker>>,
 }
 
 impl std::fmt::Debug for ControlPlane {
@@ -124,11 +127,18 @@ impl ControlPlane {
             routes: routes::Routes::new(),
             published: None,
             access_keys: Default::default(),
+            invoker: None,
         }
     }
 
     /// Locks the API: every request must be SigV4-signed (service `apigateway`, this region)
     /// by one of `keys` (access key id, secret), or it is refused as AWS refuses it.
+    /// Lets TestInvokeAuthorizer run Lambda authorizers.
+    pub fn with_invoker(mut self, invoker: Arc<portico_functions::Invoker>) -> ControlPlane {
+        self.invoker = Some(invoker);
+        self
+    }
+
     pub fn with_access_keys(
         mut self,
         keys: impl IntoIterator<Item = (String, String)>,
@@ -212,6 +222,7 @@ impl ControlPlane {
             Op::GetAuthorizers => authorizers::list(self, call).await,
             Op::UpdateAuthorizer => authorizers::update(self, call).await,
             Op::DeleteAuthorizer => authorizers::delete(self, call).await,
+            Op::TestInvokeAuthorizer => test_invoke_authorizer::invoke(self, call).await,
             Op::DeleteRestApi => restapis::delete(self, call).await,
             Op::GetResources => resources::list(self, call).await,
             Op::GetResource => resources::get(self, call).await,

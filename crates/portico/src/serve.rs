@@ -149,6 +149,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
             },
         )
         .with_published_hook(published)
+        .with_invoker(invoker.clone())
         .with_access_keys(
             cfg.access_keys
                 .iter()

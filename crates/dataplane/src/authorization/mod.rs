@@ -20,7 +20,8 @@ pub mod cognito;
 pub mod iam;
 mod jwt;
 pub mod lambda;
-pub mod policy;
+/// IAM policy evaluation (the pure `portico-policy` crate).
+pub use portico_policy as policy;
 pub mod resource_policy;
 
 use std::collections::HashMap;
