@@ -6,8 +6,6 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use indexmap::IndexMap;
-
 use crate::ast::*;
 use crate::methods;
 use crate::value::*;
@@ -578,7 +576,7 @@ impl<'a> Renderer<'a> {
                 Ok(Value::List(List::new(v)))
             }
             Expr::Map(entries) => {
-                let mut m: IndexMap<MapKey, Value> = IndexMap::with_capacity(entries.len());
+                let mut m = crate::value::entries_with_capacity(entries.len());
                 for (k, v) in entries {
                     let key = self.eval(k)?;
                     let val = self.eval(v)?;

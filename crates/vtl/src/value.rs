@@ -342,8 +342,16 @@ impl Equivalent<MapKey> for str {
     }
 }
 
+/// A map's entries. foldhash (randomly seeded per process) instead of SipHash: maps are built
+/// and probed on every template render, and SipHash was a measurable share of it.
+pub(crate) type Entries = IndexMap<MapKey, Value, foldhash::fast::RandomState>;
+
+pub(crate) fn entries_with_capacity(n: usize) -> Entries {
+    Entries::with_capacity_and_hasher(n, Default::default())
+}
+
 pub(crate) struct MapData {
-    entries: RefCell<IndexMap<MapKey, Value>>,
+    entries: RefCell<Entries>,
     mods: Cell<u64>,
     json: bool,
 }
@@ -360,13 +368,13 @@ impl Default for Map {
 
 impl Map {
     pub fn new() -> Map {
-        Map::from_entries(IndexMap::new(), false)
+        Map::from_entries(Entries::default(), false)
     }
     /// A map whose `toString()` is compact JSON (like a JSON object class).
     pub fn new_json() -> Map {
-        Map::from_entries(IndexMap::new(), true)
+        Map::from_entries(Entries::default(), true)
     }
-    pub(crate) fn from_entries(entries: IndexMap<MapKey, Value>, json: bool) -> Map {
+    pub(crate) fn from_entries(entries: Entries, json: bool) -> Map {
         Map(Rc::new(MapData {
             entries: RefCell::new(entries),
             mods: Cell::new(0),
@@ -678,7 +686,7 @@ fn from_json_depth(json: &serde_json::Value, depth: usize) -> Value {
             a.iter().map(|v| from_json_depth(v, depth + 1)).collect(),
         )),
         serde_json::Value::Object(o) => {
-            let mut m = IndexMap::with_capacity(o.len());
+            let mut m = entries_with_capacity(o.len());
             for (k, v) in o {
                 m.insert(MapKey::from(k.as_str()), from_json_depth(v, depth + 1));
             }
