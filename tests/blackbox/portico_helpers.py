@@ -670,3 +670,33 @@ class ApiBuilder:
 
     def delete(self):
         self.client.delete_rest_api(restApiId=self.id)
+
+
+FUNCTIONS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "functions")
+
+
+def python_function_table(name: str, handler: str, timeout: int = 10, env: dict | None = None) -> list[str]:
+    """A `[functions.NAME]` config table running `handler` (module.function in
+    tests/blackbox/functions) on awslambdaric with this interpreter."""
+    import sys
+
+    lines = [
+        f"[functions.{name}]",
+        f"command = {json.dumps([sys.executable, '-m', 'awslambdaric', handler])}",
+        f"cwd = {json.dumps(FUNCTIONS_DIR)}",
+        f"timeout = {timeout}",
+    ]
+    if env:
+        lines.append("env = { " + ", ".join(f"{k} = {json.dumps(v)}" for k, v in env.items()) + " }")
+    return lines + [""]
+
+
+def start_with_config(base, config_lines: list[str]) -> "PorticoProcess":
+    """A Portico started on `base/data` with a config file of `config_lines`."""
+    config = base / "portico.toml"
+    config.write_text("\n".join(config_lines))
+    data = base / "data"
+    data.mkdir()
+    proc = PorticoProcess(data, base / "stderr.log", extra_args=["--config", str(config)])
+    proc.start()
+    return proc

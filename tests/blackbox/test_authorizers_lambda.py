@@ -31,14 +31,12 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import uuid
 
 import pytest
 
-from portico_helpers import ApiBuilder, DataPlane, PorticoProcess, make_apigw_client, unique_name
+from portico_helpers import ApiBuilder, DataPlane, make_apigw_client, python_function_table, start_with_config, unique_name
 
-FUNCTIONS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "functions")
 FUNCTIONS = {
     "authz-token": "authorizer_token.handler",
     "authz-request": "authorizer_request.handler",
@@ -71,21 +69,8 @@ def server(tmp_path_factory):
     log = base / "authorizer-events.jsonl"
     lines = []
     for name, handler in FUNCTIONS.items():
-        command = json.dumps([sys.executable, "-m", "awslambdaric", handler])
-        lines += [
-            f"[functions.{name}]",
-            f"command = {command}",
-            f"cwd = {json.dumps(FUNCTIONS_DIR)}",
-            "timeout = 5",
-            f"env = {{ AUTHORIZER_LOG = {json.dumps(str(log))} }}",
-            "",
-        ]
-    config = base / "portico.toml"
-    config.write_text("\n".join(lines))
-    data = base / "data"
-    data.mkdir()
-    proc = PorticoProcess(data, base / "stderr.log", extra_args=["--config", str(config)])
-    proc.start()
+        lines += python_function_table(name, handler, timeout=5, env={"AUTHORIZER_LOG": str(log)})
+    proc = start_with_config(base, lines)
     proc.authorizer_log = log
     yield proc
     proc.stop()

@@ -21,15 +21,13 @@ from __future__ import annotations
 import base64
 import json
 import os
-import sys
 
 import pytest
 
 from portico_golden import Recording
-from portico_helpers import DataPlane, PorticoProcess, http_request, make_apigw_client, unique_name, wait_for_stage
+from portico_helpers import DataPlane, http_request, make_apigw_client, python_function_table, start_with_config, unique_name, wait_for_stage
 
 LAMBDA = "test_apigateway_lambda.snapshot.json"
-FUNCTIONS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "functions")
 EDGE_ONLY = {
     "CloudFront-Forwarded-Proto",
     "CloudFront-Is-Desktop-Viewer",
@@ -69,17 +67,11 @@ def server(tmp_path_factory):
     base = tmp_path_factory.mktemp("lambda")
     lines = []
     for name, handler in PYTHON_FUNCTIONS.items():
-        command = json.dumps([sys.executable, "-m", "awslambdaric", handler])
-        lines += [f'[functions.{name}]', f"command = {command}", f"cwd = {json.dumps(FUNCTIONS_DIR)}", "timeout = 10", ""]
+        lines += python_function_table(name, handler)
     if not os.path.exists(RUST_FUNCTION):
         pytest.fail(f"{RUST_FUNCTION} not built (cargo build -p rust-function, or set PORTICO_RUST_FUNCTION)")
     lines += ["[functions.rust-echo]", f"command = {json.dumps([RUST_FUNCTION])}", ""]
-    config = base / "portico.toml"
-    config.write_text("\n".join(lines))
-    data = base / "data"
-    data.mkdir()
-    proc = PorticoProcess(data, base / "stderr.log", extra_args=["--config", str(config)])
-    proc.start()
+    proc = start_with_config(base, lines)
     yield proc
     proc.stop()
 

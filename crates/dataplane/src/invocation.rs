@@ -102,6 +102,17 @@ impl Invocation {
         port.parse().ok()
     }
 
+    /// Every value of a header, joined with `,` (none: `None`).
+    pub fn header_values_joined(&self, name: &str) -> Option<String> {
+        let v: Vec<&str> = self
+            .headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        (!v.is_empty()).then(|| v.join(","))
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .get_all(name)
@@ -156,15 +167,7 @@ impl Invocation {
                 (!v.is_empty()).then(|| v.join(","))
             }
             ParamSource::MethodHeader(n) => self.header(n).map(str::to_string),
-            ParamSource::MethodMultiHeader(n) => {
-                let v: Vec<&str> = self
-                    .headers
-                    .get_all(n.as_str())
-                    .iter()
-                    .filter_map(|v| v.to_str().ok())
-                    .collect();
-                (!v.is_empty()).then(|| v.join(","))
-            }
+            ParamSource::MethodMultiHeader(n) => self.header_values_joined(n),
             ParamSource::MethodBody => Some(String::from_utf8_lossy(&self.body).into_owned()),
             ParamSource::MethodBodyPath(p) => json_path_value(&self.body, p),
             ParamSource::Context(n) => self.context_var(n),

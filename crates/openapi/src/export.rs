@@ -188,15 +188,7 @@ pub fn export(doc: &RestApiDocument, opts: &ExportOptions) -> Value {
                         }));
                     }
                     Version::OpenApi3 => {
-                        let content: Map<String, Value> = models
-                            .iter()
-                            .map(|(ct, model)| {
-                                (
-                                    ct.clone(),
-                                    json!({"schema": {"$ref": format!("#/components/schemas/{model}")}}),
-                                )
-                            })
-                            .collect();
+                        let content = content_refs(models);
                         op.insert(
                             "requestBody".into(),
                             json!({"content": content, "required": true}),
@@ -305,6 +297,19 @@ pub fn export(doc: &RestApiDocument, opts: &ExportOptions) -> Value {
     Value::Object(out)
 }
 
+/// An OpenAPI 3.0 `content` map: each media type's schema a reference to its model.
+fn content_refs(models: &IndexMap<String, String>) -> Map<String, Value> {
+    models
+        .iter()
+        .map(|(ct, model)| {
+            (
+                ct.clone(),
+                json!({"schema": {"$ref": format!("#/components/schemas/{model}")}}),
+            )
+        })
+        .collect()
+}
+
 /// `method.request.querystring.x` -> ("query", "x").
 fn parameter_location(key: &str) -> Option<(&'static str, &str)> {
     for (prefix, location) in [
@@ -340,16 +345,7 @@ fn responses(m: &v1::Method, v: Version, op: &mut Map<String, Value>) -> Value {
                     );
                 }
                 Version::OpenApi3 => {
-                    let content: Map<String, Value> = models
-                        .iter()
-                        .map(|(ct, model)| {
-                            (
-                                ct.clone(),
-                                json!({"schema": {"$ref": format!("#/components/schemas/{model}")}}),
-                            )
-                        })
-                        .collect();
-                    resp.insert("content".into(), Value::Object(content));
+                    resp.insert("content".into(), Value::Object(content_refs(models)));
                 }
             }
         }

@@ -491,6 +491,28 @@ fn check_path_part(seg: &str, path: &str) -> Result<(), String> {
     }
 }
 
+/// The models an OpenAPI 3.0 `content` map names, by media type.
+fn content_models(holder: &Value, models: &mut IndexMap<String, String>) {
+    for (ct, media) in holder
+        .get("content")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(model) = media.get("schema").and_then(models::schema_model) {
+            models.insert(ct.clone(), model.to_string());
+        }
+    }
+}
+
+/// Every named model must be defined.
+fn check_models(named: &IndexMap<String, String>, doc: &RestApiDocument) -> Result<(), String> {
+    match named.values().find(|m| !doc.models.contains_key(*m)) {
+        Some(model) => Err(format!("Invalid model identifier specified: {model}")),
+        None => Ok(()),
+    }
+}
+
 struct MethodContext<'a> {
     spec: &'a Spec<'a>,
     schemes: &'a IndexMap<String, Scheme>,
@@ -570,23 +592,9 @@ impl MethodContext<'_> {
             }
         }
         if let Some(body) = op.get("requestBody") {
-            let body = self.resolve(body)?;
-            for (ct, media) in body
-                .get("content")
-                .and_then(Value::as_object)
-                .into_iter()
-                .flatten()
-            {
-                if let Some(model) = media.get("schema").and_then(|s| self.model_of(s)) {
-                    models.insert(ct.clone(), model.to_string());
-                }
-            }
+            content_models(self.resolve(body)?, &mut models);
         }
-        for model in models.values() {
-            if !doc.models.contains_key(model) {
-                return Err(format!("Invalid model identifier specified: {model}"));
-            }
-        }
+        check_models(&models, doc)?;
         m.request_parameters = (!params.is_empty()).then_some(params);
         m.request_models = (!models.is_empty()).then_some(models);
 
@@ -690,24 +698,9 @@ impl MethodContext<'_> {
                         }
                     }
                 }
-                Version::OpenApi3 => {
-                    for (ct, media) in r
-                        .get("content")
-                        .and_then(Value::as_object)
-                        .into_iter()
-                        .flatten()
-                    {
-                        if let Some(model) = media.get("schema").and_then(|s| self.model_of(s)) {
-                            models.insert(ct.clone(), model.to_string());
-                        }
-                    }
-                }
+                Version::OpenApi3 => content_models(r, &mut models),
             }
-            for model in models.values() {
-                if !doc.models.contains_key(model) {
-                    return Err(format!("Invalid model identifier specified: {model}"));
-                }
-            }
+            check_models(&models, doc)?;
             mr.response_models = (!models.is_empty()).then_some(models);
             responses.insert(code.clone(), mr);
         }

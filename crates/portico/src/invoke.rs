@@ -42,7 +42,7 @@ pub(crate) struct InvokeArgs {
 /// that did not run), and exit status 1 if any failed.
 pub(crate) fn run(args: InvokeArgs) -> anyhow::Result<()> {
     let cfg = Config::load(ServeArgs::from_file(args.config.clone()))?;
-    init_logging(args.log_level.as_deref().unwrap_or(&cfg.log_level));
+    crate::serve::init_logging(args.log_level.as_deref().unwrap_or(&cfg.log_level));
     if !cfg.functions.contains_key(&args.name) {
         bail!(
             "{} declares no function {:?} (add a [functions.{}] table)",
@@ -155,14 +155,4 @@ fn payloads(args: &InvokeArgs) -> anyhow::Result<Vec<Bytes>> {
             .context("the payload is not valid JSON")?;
     }
     Ok(payloads)
-}
-
-fn init_logging(level: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_new(level)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
 }

@@ -20,7 +20,8 @@ const DRAIN: Duration = Duration::from_secs(10);
 /// The longest a deployment or stage write waits for the data plane to serve it.
 const PUBLISH_WAIT: Duration = Duration::from_secs(5);
 
-fn init_logging(level: &str) {
+/// Logs to stderr at `level` (a level or a `tracing` filter), coloured only on a terminal.
+pub(crate) fn init_logging(level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_new(level)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt()

@@ -231,13 +231,7 @@ impl LambdaAuthorizer {
 fn source_value(inv: &Invocation, s: &ParamSource) -> Option<String> {
     match s {
         ParamSource::MethodHeader(n) | ParamSource::MethodMultiHeader(n) => {
-            let v: Vec<&str> = inv
-                .headers
-                .get_all(n.as_str())
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .collect();
-            (!v.is_empty()).then(|| v.join(","))
+            inv.header_values_joined(n)
         }
         ParamSource::MethodQuery(n) | ParamSource::MethodMultiQuery(n) => {
             let v = inv.query_values(n);
