@@ -127,11 +127,47 @@ pub enum Template {
 }
 
 /// Which API Gateway variables a template mentions (over-approximated from its text).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Uses {
     pub input: bool,
     pub context: bool,
     pub stage_variables: bool,
+    /// The `$context` members the template names (`requestId`, `identity`, ...); `None` when
+    /// it uses `$context` as a whole (prints it, calls a method on it, aliases it) — then a
+    /// render builds every member. Override maps are built only when named here.
+    pub context_members: Option<std::sync::Arc<[String]>>,
+}
+
+impl Uses {
+    /// Whether a render must build the `$context` member `top` (the part of a dotted name
+    /// before its first dot).
+    pub fn needs_context_member(&self, top: &str) -> bool {
+        self.context_members
+            .as_ref()
+            .is_none_or(|names| names.iter().any(|n| n == top))
+    }
+}
+
+/// The members of `$context` a template names, or `None` when it may reach any of them.
+/// Every occurrence of `context` must be `context.<member>` not followed by `(`: anything else
+/// (`$context` printed, `$context.get(...)`, `#set($c = $context)`, the word in a string)
+/// falls back to all members, which is always correct.
+fn context_members(text: &str) -> Option<Vec<String>> {
+    let mut names: Vec<String> = Vec::new();
+    for (at, _) in text.match_indices("context") {
+        let after = text[at + "context".len()..].strip_prefix('.')?;
+        let member: String = after
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        if member.is_empty() || after[member.len()..].starts_with('(') {
+            return None;
+        }
+        if !names.contains(&member) {
+            names.push(member);
+        }
+    }
+    Some(names)
 }
 
 impl Template {
@@ -145,6 +181,7 @@ impl Template {
             input: text.contains("input"),
             context: text.contains("context"),
             stage_variables: text.contains("stageVariables"),
+            context_members: context_members(text).map(std::sync::Arc::from),
         };
         portico_vtl::Template::parse(text)
             .map(|t| Template::Vtl(t, uses))
@@ -253,5 +290,35 @@ mod tests {
             media_type("Application/JSON; charset=utf-8"),
             "application/json"
         );
+    }
+}
+
+#[cfg(test)]
+mod context_member_tests {
+    use super::context_members;
+
+    #[test]
+    fn names_the_members_or_falls_back_to_all() {
+        assert_eq!(
+            context_members(
+                "$context.requestId ${context.identity.sourceIp} $context.identity.userAgent"
+            ),
+            Some(vec!["requestId".to_string(), "identity".into()])
+        );
+        assert_eq!(
+            context_members("#set($context.responseOverride.status = 400)"),
+            Some(vec!["responseOverride".to_string()])
+        );
+        assert_eq!(context_members("no variables"), Some(vec![]));
+        for whole in [
+            "$context",
+            "${context}",
+            "$context.keySet()",
+            "$context.get('stage')",
+            "#set($c = $context)$c.stage",
+            "$input.params('context')",
+        ] {
+            assert_eq!(context_members(whole), None, "{whole}");
+        }
     }
 }

@@ -69,8 +69,9 @@ fn json_value(v: &serde_json::Value) -> Value {
     }
 }
 
-/// `$context` for this invocation (AWS's REST variables), with empty override maps.
-fn context_for(inv: &Invocation) -> portico_vtl::Map {
+/// `$context` for this invocation (AWS's REST variables) — the members the template names —
+/// with empty override maps when it names them.
+fn context_for(inv: &Invocation, uses: &Uses) -> portico_vtl::Map {
     let mut vars: Vec<(&str, Value)> = Vec::with_capacity(24);
     for name in [
         "accountId",
@@ -97,6 +98,9 @@ fn context_for(inv: &Invocation) -> portico_vtl::Map {
         "identity.user",
         "identity.userArn",
     ] {
+        if !uses.needs_context_member(name.split('.').next().unwrap_or(name)) {
+            continue;
+        }
         if let Some(v) = inv.context_var(name) {
             vars.push((name, text(v)));
         }
@@ -104,28 +108,36 @@ fn context_for(inv: &Invocation) -> portico_vtl::Map {
     // $context.authorizer: principalId, the authorizer's context keys, Cognito claims.
     let a = &inv.authorized;
     let mut authorizer: Vec<(String, Value)> = Vec::new();
-    if let Some(p) = &a.principal_id {
-        authorizer.push(("authorizer.principalId".into(), text(p)));
-    }
-    for (k, v) in &a.context {
-        authorizer.push((format!("authorizer.{k}"), json_value(v)));
-    }
-    if let Some(claims) = &a.claims {
-        for (k, v) in claims {
+    if uses.needs_context_member("authorizer") {
+        if let Some(p) = &a.principal_id {
+            authorizer.push(("authorizer.principalId".into(), text(p)));
+        }
+        for (k, v) in &a.context {
+            authorizer.push((format!("authorizer.{k}"), json_value(v)));
+        }
+        for (k, v) in a.claims.iter().flatten() {
             authorizer.push((format!("authorizer.claims.{k}"), json_value(v)));
         }
     }
     vars.extend(authorizer.iter().map(|(k, v)| (k.as_str(), v.clone())));
-    vars.push(("requestTimeEpoch", Value::Int(inv.request_time_ms)));
-    vars.push(("awsEndpointRequestId", text(&inv.request_id)));
+    if uses.needs_context_member("requestTimeEpoch") {
+        vars.push(("requestTimeEpoch", Value::Int(inv.request_time_ms)));
+    }
+    if uses.needs_context_member("awsEndpointRequestId") {
+        vars.push(("awsEndpointRequestId", text(&inv.request_id)));
+    }
     // Identity fields without a value (caller, user, cognito*) are simply absent: a missing
     // value reads as null and prints as nothing, as AWS's do.
-    vars.push(("isCanaryRequest", Value::Bool(false)));
-    bindings::context_map(&vars)
+    if uses.needs_context_member("isCanaryRequest") {
+        vars.push(("isCanaryRequest", Value::Bool(false)));
+    }
+    let overrides = uses.needs_context_member("requestOverride")
+        || uses.needs_context_member("responseOverride");
+    bindings::context_map_with(&vars, overrides)
 }
 
 /// Builds only the variables the template mentions.
-fn bindings_for(inv: &Invocation, body: &[u8], uses: Uses) -> Bindings {
+fn bindings_for(inv: &Invocation, body: &[u8], uses: &Uses) -> Bindings {
     Bindings {
         input: if uses.input {
             input_for(inv, body)
@@ -133,7 +145,7 @@ fn bindings_for(inv: &Invocation, body: &[u8], uses: Uses) -> Bindings {
             InputData::default()
         },
         context: if uses.context {
-            context_for(inv)
+            context_for(inv, uses)
         } else {
             bindings::context_map(&[])
         },
@@ -161,7 +173,7 @@ pub(crate) fn render(
     match template {
         Template::Literal(t) => Ok((Bytes::from(t.clone()), prior.clone())),
         Template::Vtl(t, uses) => {
-            let b = bindings_for(inv, body, *uses);
+            let b = bindings_for(inv, body, uses);
             bindings::seed_overrides(&b.context, prior);
             let out = bindings::render(t, &b, &Limits::default()).map_err(|e| {
                 GatewayError::new(ResponseType::ApiConfigurationError).because(format!(
@@ -169,7 +181,9 @@ pub(crate) fn render(
                 ))
             })?;
             // A template that never mentions $context cannot have changed the overrides.
-            let overrides = if uses.context {
+            let overrides = if uses.needs_context_member("requestOverride")
+                || uses.needs_context_member("responseOverride")
+            {
                 bindings::overrides(&b.context)
             } else {
                 prior.clone()

@@ -56,6 +56,12 @@ pub fn string_map<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Ma
 /// `responseOverride.{header,status}`) in place. `values` are dotted names
 /// (`identity.sourceIp`) and their values; nested maps are created as needed.
 pub fn context_map(values: &[(&str, Value)]) -> Map {
+    context_map_with(values, true)
+}
+
+/// [`context_map`], with the override maps only when `overrides` (a template that never
+/// names them cannot read or write them).
+pub fn context_map_with(values: &[(&str, Value)], overrides: bool) -> Map {
     let root = Map::new();
     for (name, value) in values {
         let mut cur = root.clone();
@@ -75,6 +81,9 @@ pub fn context_map(values: &[(&str, Value)]) -> Map {
                 cur = next;
             }
         }
+    }
+    if !overrides {
+        return root;
     }
     let request = Map::new();
     for k in ["header", "querystring", "path"] {
