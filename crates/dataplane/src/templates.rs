@@ -73,32 +73,34 @@ fn json_value(v: &serde_json::Value) -> Value {
 /// with empty override maps when it names them.
 fn context_for(inv: &Invocation, uses: &Uses) -> portico_vtl::Map {
     let mut vars: Vec<(&str, Value)> = Vec::with_capacity(24);
-    for name in [
-        "accountId",
-        "apiId",
-        "deploymentId",
-        "domainName",
-        "domainPrefix",
-        "extendedRequestId",
-        "httpMethod",
-        "path",
-        "protocol",
-        "requestId",
-        "requestTime",
-        "resourceId",
-        "resourcePath",
-        "stage",
-        "identity.sourceIp",
-        "identity.userAgent",
-        "identity.apiKey",
-        "identity.apiKeyId",
-        "identity.accessKey",
-        "identity.accountId",
-        "identity.caller",
-        "identity.user",
-        "identity.userArn",
-    ] {
-        if !uses.needs_context_member(name.split('.').next().unwrap_or(name)) {
+    // (member, name): the member is what a template names right after `$context.`.
+    const NAMES: [(&str, &str); 23] = [
+        ("accountId", "accountId"),
+        ("apiId", "apiId"),
+        ("deploymentId", "deploymentId"),
+        ("domainName", "domainName"),
+        ("domainPrefix", "domainPrefix"),
+        ("extendedRequestId", "extendedRequestId"),
+        ("httpMethod", "httpMethod"),
+        ("path", "path"),
+        ("protocol", "protocol"),
+        ("requestId", "requestId"),
+        ("requestTime", "requestTime"),
+        ("resourceId", "resourceId"),
+        ("resourcePath", "resourcePath"),
+        ("stage", "stage"),
+        ("identity", "identity.sourceIp"),
+        ("identity", "identity.userAgent"),
+        ("identity", "identity.apiKey"),
+        ("identity", "identity.apiKeyId"),
+        ("identity", "identity.accessKey"),
+        ("identity", "identity.accountId"),
+        ("identity", "identity.caller"),
+        ("identity", "identity.user"),
+        ("identity", "identity.userArn"),
+    ];
+    for (member, name) in NAMES {
+        if !uses.needs_context_member(member) {
             continue;
         }
         if let Some(v) = inv.context_var(name) {
