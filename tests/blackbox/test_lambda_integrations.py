@@ -108,10 +108,10 @@ def call(server, api, stage, target, method="GET", headers=(), body=None):
     return http_request(server.data_port, method, f"/{stage}{target}", headers=hdrs, body=body)
 
 
-def event_form(rec: Recording, step: str, event: dict):
-    """Our event in the recording's form: edge-only headers dropped, the placeholder-valued
+def event_form(recorded: dict, event: dict):
+    """The recorded event without its edge-only headers, and ours with the placeholder-valued
     fields as the recording holds them."""
-    want = json.loads(json.dumps(rec.expected(step)))
+    want = json.loads(json.dumps(recorded))
     for key in ("headers", "multiValueHeaders"):
         for h in EDGE_ONLY:
             want[key].pop(h, None)
@@ -157,7 +157,7 @@ def test_lambda_aws_proxy_integration(server, apigw, dp):
     for step, target in steps:
         r = call(server, api, "stage", target, headers=headers)
         assert r.status == 200, (step, r.status, r.body)
-        want, got = event_form(rec, step, json.loads(r.body))
+        want, got = event_form(rec.expected(step), json.loads(r.body))
         rec.match(step, got, expected=want)
 
     multi = BROWSER + [("Content-Type", "application/json;charset=utf-8"), ("aUThorization", "Bearer token123;API key456")]
@@ -172,7 +172,7 @@ def test_lambda_aws_proxy_integration(server, apigw, dp):
     )
     assert r.status == 200, r.body
     step = "invocation-payload-with-params-encoding-multi"
-    want, got = event_form(rec, step, json.loads(r.body))
+    want, got = event_form(rec.expected(step), json.loads(r.body))
     rec.match(step, got, expected=want)
 
 
@@ -212,12 +212,7 @@ def test_lambda_aws_proxy_integration_request_data_mapping(server, apigw, dp):
              body=json.dumps({"message": "hello world"}))
     assert r.status == 200, r.body
     step = "http-proxy-invocation-data-mapping"
-    expected = json.loads(json.dumps(rec.expected(step)))
-    inner = json.loads(json.dumps(expected["content"]))
-    # reuse event_form on the inner event
-    fake = Recording.__new__(Recording)
-    fake.content = {"x": inner}
-    want, got = event_form(fake, "x", json.loads(r.body))
+    want, got = event_form(rec.expected(step)["content"], json.loads(r.body))
     rec.match(step, {"content": got, "status_code": r.status}, expected={"content": want, "status_code": 200})
 
 

@@ -81,43 +81,7 @@ fn render_response(r: &v1::IntegrationResponse) -> Result<Value, ApiError> {
 }
 
 fn validate_uri(ty: &str, uri: Option<&str>) -> Result<(), ApiError> {
-    match ty {
-        "HTTP" | "HTTP_PROXY" => {
-            let ok = uri.is_some_and(|u| {
-                (u.starts_with("http://") || u.starts_with("https://"))
-                    && u.split("://").nth(1).is_some_and(|rest| !rest.is_empty())
-            });
-            if !ok {
-                return Err(ApiError::bad_request(
-                    "Invalid HTTP endpoint specified for URI",
-                ));
-            }
-        }
-        "AWS" | "AWS_PROXY" => {
-            let u = uri.unwrap_or("");
-            let parts: Vec<&str> = u.splitn(6, ':').collect();
-            if parts.len() < 6 || parts[0] != "arn" {
-                return Err(ApiError::bad_request(
-                    "Invalid ARN specified in the request",
-                ));
-            }
-            let (service, rest) = (parts[4], parts[5]);
-            if parts[2] != "apigateway"
-                || !(rest.starts_with("path/") || rest.starts_with("action/"))
-            {
-                return Err(ApiError::bad_request(
-                    "AWS ARN for integration must contain path or action",
-                ));
-            }
-            if ty == "AWS_PROXY" && service != "lambda" && service != "firehose" {
-                return Err(ApiError::bad_request(
-                    "Integrations of type 'AWS_PROXY' currently only supports Lambda function and Firehose stream invocations.",
-                ));
-            }
-        }
-        _ => {}
-    }
-    Ok(())
+    portico_model::integration::check_uri(ty, uri).map_err(ApiError::bad_request)
 }
 
 pub(crate) async fn put(cp: &ControlPlane, call: &Call) -> Outcome {

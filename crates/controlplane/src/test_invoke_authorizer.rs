@@ -22,32 +22,11 @@ use crate::{ApiError, Call, ControlPlane, Outcome, Reply};
 
 const TEST_STAGE: &str = "ESTestInvoke-stage";
 
-/// `${stageVariables.x}` in an authorizer URI.
-fn substitute(uri: &str, vars: &IndexMap<String, String>) -> String {
-    let mut out = uri.to_string();
-    for (k, v) in vars {
-        out = out.replace(&format!("${{stageVariables.{k}}}"), v);
-    }
-    out
-}
-
+/// The path of `pathWithQueryString` (`/` when empty) and its decoded query pairs.
 fn split_query(path: &str) -> (String, Vec<(String, String)>) {
     let (p, q) = path.split_once('?').unwrap_or((path, ""));
-    let pairs = q
-        .split('&')
-        .filter(|s| !s.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            let dec = |s: &str| {
-                percent_encoding::percent_decode_str(&s.replace('+', " "))
-                    .decode_utf8_lossy()
-                    .into_owned()
-            };
-            (dec(k), dec(v))
-        })
-        .collect();
     let p = if p.is_empty() { "/" } else { p };
-    (p.to_string(), pairs)
+    (p.to_string(), crate::call::parse_query(q))
 }
 
 pub(crate) async fn invoke(cp: &ControlPlane, call: &Call) -> Outcome {
@@ -179,7 +158,10 @@ pub(crate) async fn invoke(cp: &ControlPlane, call: &Call) -> Outcome {
         })
     };
 
-    let uri = substitute(a.authorizer_uri.as_deref().unwrap_or(""), &vars);
+    let uri = portico_model::integration::substitute_stage_variables(
+        a.authorizer_uri.as_deref().unwrap_or(""),
+        &vars,
+    );
     let function = FunctionRef::parse(&uri)
         .ok_or_else(|| ApiError::bad_request(format!("Invalid authorizer URI: {uri}")))?;
     let invoker = cp.invoker.as_ref().ok_or_else(|| {

@@ -174,26 +174,7 @@ impl ResponsePlan {
 #[derive(Debug, Clone)]
 pub struct CompileError(pub String);
 
-pub(crate) fn substitute_stage_variables(s: &str, vars: &IndexMap<String, String>) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(start) = rest.find("${stageVariables.") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + "${stageVariables.".len()..];
-        match after.find('}') {
-            Some(end) => {
-                out.push_str(vars.get(&after[..end]).map(String::as_str).unwrap_or(""));
-                rest = &after[end + 1..];
-            }
-            None => {
-                out.push_str(&rest[start..]);
-                rest = "";
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
+pub(crate) use portico_model::integration::substitute_stage_variables;
 
 fn uri_template(uri: &str) -> UriTemplate {
     let mut parts = Vec::new();

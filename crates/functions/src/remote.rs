@@ -48,19 +48,6 @@ impl std::fmt::Debug for RemoteLambda {
     }
 }
 
-/// Characters kept as they are in a path segment (RFC 3986 unreserved).
-fn encode_segment(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 impl RemoteLambda {
     pub fn new(config: &LambdaConfig, default_region: &str) -> Result<RemoteLambda, String> {
         let endpoint = config.endpoint.trim_end_matches('/').to_string();
@@ -98,11 +85,11 @@ impl RemoteLambda {
         let mut url = format!(
             "{}/2015-03-31/functions/{}/invocations",
             self.endpoint,
-            encode_segment(&name)
+            portico_sigv4::uri_encode_component(&name)
         );
         if let Some(q) = &f.qualifier {
             url.push_str("?Qualifier=");
-            url.push_str(&encode_segment(q));
+            url.push_str(&portico_sigv4::uri_encode_component(q));
         }
         let time = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -257,7 +244,7 @@ mod tests {
     #[test]
     fn encodes_arns_in_the_path() {
         assert_eq!(
-            encode_segment("arn:aws:lambda:us-east-1:1:function:f"),
+            portico_sigv4::uri_encode_component("arn:aws:lambda:us-east-1:1:function:f"),
             "arn%3Aaws%3Alambda%3Aus-east-1%3A1%3Afunction%3Af"
         );
     }

@@ -9,6 +9,7 @@
 pub mod document;
 pub mod generated;
 pub mod ids;
+pub mod integration;
 pub mod operation;
 pub mod patch;
 pub mod time;

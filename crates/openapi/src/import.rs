@@ -240,11 +240,12 @@ pub fn import(value: &Value, opts: &ImportOptions) -> Result<Imported, ImportErr
                 };
                 match ctx.method(op, path_params, &site, &doc, &mut warnings) {
                     Ok(m) => {
-                        let resource = doc.resources.get_mut(&rid).expect("resource just created");
-                        resource
-                            .resource_methods
-                            .get_or_insert_with(IndexMap::new)
-                            .insert(http_method.to_string(), m);
+                        if let Some(resource) = doc.resources.get_mut(&rid) {
+                            resource
+                                .resource_methods
+                                .get_or_insert_with(IndexMap::new)
+                                .insert(http_method.to_string(), m);
+                        }
                     }
                     Err(e) => errors.push(format!(
                         "Unable to put method '{http_method}' on resource at path '{shown}': {e}"

@@ -41,22 +41,7 @@ pub(crate) fn import(
         if http_method.as_deref().unwrap_or("").is_empty() {
             return Err("Enumeration value for HttpMethod must be non-empty".into());
         }
-        match ty.as_str() {
-            "HTTP" | "HTTP_PROXY" => {
-                let ok = uri.as_deref().is_some_and(|u| {
-                    (u.starts_with("http://") || u.starts_with("https://"))
-                        && u.split("://").nth(1).is_some_and(|r| !r.is_empty())
-                });
-                if !ok {
-                    return Err("Invalid HTTP endpoint specified for URI".into());
-                }
-            }
-            _ => {
-                if !uri.as_deref().is_some_and(|u| u.starts_with("arn:")) {
-                    return Err("Invalid ARN specified in the request".into());
-                }
-            }
-        }
+        portico_model::integration::check_uri(&ty, uri.as_deref())?;
     }
     let timeout = match obj.get("timeoutInMillis") {
         None | Some(Value::Null) => 29_000,

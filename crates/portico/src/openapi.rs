@@ -270,24 +270,12 @@ fn query(basepath: Option<&str>, fail_on_warnings: bool) -> String {
     let mut q = String::new();
     if let Some(b) = basepath {
         q.push_str("&basepath=");
-        q.push_str(&percent_encode(b));
+        q.push_str(&portico_sigv4::uri_encode_component(b));
     }
     if fail_on_warnings {
         q.push_str("&failonwarnings=true");
     }
     q
-}
-
-fn percent_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 /// What an import did.
@@ -310,7 +298,10 @@ pub(crate) async fn import(
         Some(id) => admin
             .call(
                 Method::PUT,
-                &format!("/restapis/{}?mode=overwrite{q}", percent_encode(id)),
+                &format!(
+                    "/restapis/{}?mode=overwrite{q}",
+                    portico_sigv4::uri_encode_component(id)
+                ),
                 body,
                 None,
             )
@@ -348,7 +339,10 @@ pub(crate) async fn deploy(admin: &impl Admin, api_id: &str, stage: &str) -> any
     admin
         .call(
             Method::POST,
-            &format!("/restapis/{}/deployments", percent_encode(api_id)),
+            &format!(
+                "/restapis/{}/deployments",
+                portico_sigv4::uri_encode_component(api_id)
+            ),
             Bytes::from(body),
             None,
         )
@@ -363,7 +357,10 @@ async fn find_by_name(admin: &impl Admin, name: &str) -> anyhow::Result<Option<S
     let mut found = Vec::new();
     loop {
         let path = match &position {
-            Some(p) => format!("/restapis?limit=500&position={}", percent_encode(p)),
+            Some(p) => format!(
+                "/restapis?limit=500&position={}",
+                portico_sigv4::uri_encode_component(p)
+            ),
             None => "/restapis?limit=500".to_string(),
         };
         let page = admin
@@ -463,10 +460,10 @@ pub(crate) fn run_export(args: ExportArgs) -> anyhow::Result<()> {
         let admin = Remote::new(&args.endpoint_url)?;
         let path = format!(
             "/restapis/{}/stages/{}/exports/{}?extensions={}",
-            percent_encode(&args.api_id),
-            percent_encode(&args.stage),
+            portico_sigv4::uri_encode_component(&args.api_id),
+            portico_sigv4::uri_encode_component(&args.stage),
             args.format,
-            percent_encode(&args.extensions)
+            portico_sigv4::uri_encode_component(&args.extensions)
         );
         let accept = if args.yaml {
             "application/yaml"

@@ -78,6 +78,14 @@ mod time;
 mod verify;
 
 pub use error::{ErrorKind, Missing, ScopeMismatch, VerifyError};
+
+/// `s` percent-encoded as AWS's `UriEncode` does for one path segment or query value:
+/// everything but `A-Z a-z 0-9 - _ . ~` becomes `%XX` (so a `/` or `:` in a name is escaped).
+pub fn uri_encode_component(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    canonical::uri_encode(&mut out, s.as_bytes(), false);
+    out
+}
 pub use sign::{
     Credentials, MAX_EXPIRES, OutgoingRequest, Payload, SignError, SigningParams, presign, sign,
 };
