@@ -2,7 +2,6 @@
 //! and per-method integration plans, with every regex, URI template and mapping expression
 //! parsed here once.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use indexmap::IndexMap;
@@ -16,7 +15,7 @@ use crate::mapping::{ParamSource, ParamTarget, TemplateSet};
 #[derive(Debug, Clone, Default)]
 pub struct CompiledApi {
     pub id: String,
-    pub stages: HashMap<String, Arc<CompiledStage>>,
+    pub stages: crate::runtime::FastMap<String, Arc<CompiledStage>>,
 }
 
 impl CompiledApi {

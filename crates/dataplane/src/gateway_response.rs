@@ -427,7 +427,7 @@ impl GatewayError {
         use portico_mapping::bindings;
         use portico_vtl::Value;
         let template = match t {
-            crate::mapping::Template::Literal(s) => return s.clone(),
+            crate::mapping::Template::Literal(s) => return String::from_utf8_lossy(s).into_owned(),
             crate::mapping::Template::Vtl(t, _) => t,
         };
         let text = |s: &str| Value::String(std::rc::Rc::from(s));
@@ -450,7 +450,7 @@ impl GatewayError {
         ]);
         let b = bindings::Bindings {
             input: bindings::InputData::default(),
-            context,
+            context: Value::Map(context),
             stage_variables: bindings::string_map(
                 scope
                     .stage

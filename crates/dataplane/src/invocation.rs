@@ -1,5 +1,6 @@
 //! One request's journey through a stage: what every phase reads and writes.
 
+use std::borrow::Cow::{self, Borrowed, Owned};
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -39,16 +40,26 @@ pub struct Invocation {
 /// The decoded `(name, value)` pairs of a raw query string, in order (`+` is a space, as
 /// browsers and AWS clients encode it; a pair without `=` has an empty value).
 pub(crate) fn query_pairs(q: &str) -> impl Iterator<Item = (String, String)> + '_ {
+    query_pairs_borrowed(q).map(|(k, v)| (k.into_owned(), v.into_owned()))
+}
+
+/// [`query_pairs`], borrowing the names and values that need no decoding.
+pub(crate) fn query_pairs_borrowed(q: &str) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>)> {
     q.split('&').filter(|p| !p.is_empty()).map(|pair| {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         (decode(k), decode(v))
     })
 }
 
-fn decode(s: &str) -> String {
-    percent_encoding::percent_decode_str(&s.replace('+', " "))
-        .decode_utf8_lossy()
-        .into_owned()
+fn decode(s: &str) -> Cow<'_, str> {
+    if !s.contains(['+', '%']) {
+        return Borrowed(s);
+    }
+    Owned(
+        percent_encoding::percent_decode_str(&s.replace('+', " "))
+            .decode_utf8_lossy()
+            .into_owned(),
+    )
 }
 
 /// The value at a JSONPath of a JSON body, as a mapping expression yields it: strings as they
@@ -60,6 +71,28 @@ pub fn json_path_value(body: &[u8], path: &portico_mapping::JsonPath) -> Option<
         serde_json::Value::Null => None,
         other => Some(other.to_string()),
     }
+}
+
+/// An address as text (`127.0.0.1`), IPv4 without the formatting machinery (this runs for
+/// every proxied request's `X-Forwarded-For`).
+pub fn ip_text(ip: IpAddr) -> String {
+    let IpAddr::V4(v4) = ip else {
+        return ip.to_string();
+    };
+    let mut s = String::with_capacity(15);
+    for (i, octet) in v4.octets().into_iter().enumerate() {
+        if i > 0 {
+            s.push('.');
+        }
+        if octet >= 100 {
+            s.push(char::from(b'0' + octet / 100));
+        }
+        if octet >= 10 {
+            s.push(char::from(b'0' + octet / 10 % 10));
+        }
+        s.push(char::from(b'0' + octet % 10));
+    }
+    s
 }
 
 impl Invocation {
@@ -123,36 +156,53 @@ impl Invocation {
 
     /// `$context.X` values.
     pub fn context_var(&self, name: &str) -> Option<String> {
+        self.context_str(name).map(Cow::into_owned)
+    }
+
+    /// `$context.X` values, borrowed where the invocation holds them as they are.
+    pub fn context_str(&self, name: &str) -> Option<Cow<'_, str>> {
         Some(match name {
-            "requestId" | "awsEndpointRequestId" => self.request_id.clone(),
-            "extendedRequestId" => self.extended_request_id.clone(),
-            "apiId" => self.stage.api_id.clone(),
-            "stage" => self.stage.name.clone(),
-            "deploymentId" => self.stage.deployment_id.clone(),
-            "resourceId" => self.target.resource_id.clone(),
-            "resourcePath" => self.target.resource_path.clone(),
-            "httpMethod" => self.method.as_str().to_string(),
-            "path" => format!("/{}{}", self.stage.name, self.path),
-            "protocol" => "HTTP/1.1".to_string(),
-            "accountId" => self.account_id.to_string(),
-            "domainName" => self.domain_name.clone(),
-            "domainPrefix" => self.domain_name.split('.').next().unwrap_or("").to_string(),
-            "identity.sourceIp" => self.source_ip.to_string(),
-            "identity.apiKey" => self.api_key.as_ref()?.0.clone(),
-            "identity.apiKeyId" => self.api_key.as_ref()?.1.clone(),
-            "identity.userAgent" => self.header("user-agent").unwrap_or("").to_string(),
-            "identity.accessKey" => self.authorized.iam.as_ref()?.access_key.clone(),
-            "identity.accountId" => self.authorized.iam.as_ref()?.account_id.clone()?,
-            "identity.caller" => self.authorized.iam.as_ref()?.caller.clone()?,
-            "identity.user" => self.authorized.iam.as_ref()?.user.clone()?,
-            "identity.userArn" => self.authorized.iam.as_ref()?.user_arn.clone()?,
-            "requestTime" => portico_model::time::clf(self.request_time_ms),
-            "requestTimeEpoch" => self.request_time_ms.to_string(),
+            "requestId" | "awsEndpointRequestId" => Borrowed(&self.request_id),
+            "extendedRequestId" => Borrowed(&self.extended_request_id),
+            "apiId" => Borrowed(&self.stage.api_id),
+            "stage" => Borrowed(&self.stage.name),
+            "deploymentId" => Borrowed(&self.stage.deployment_id),
+            "resourceId" => Borrowed(&self.target.resource_id),
+            "resourcePath" => Borrowed(&self.target.resource_path),
+            "httpMethod" => Borrowed(self.method.as_str()),
+            "path" => Owned(format!("/{}{}", self.stage.name, self.path)),
+            "protocol" => Borrowed("HTTP/1.1"),
+            "accountId" => Borrowed(&self.account_id),
+            "domainName" => Borrowed(&self.domain_name),
+            "domainPrefix" => Borrowed(self.domain_name.split('.').next().unwrap_or("")),
+            "requestTime" => Owned(portico_model::time::clf(self.request_time_ms)),
+            "requestTimeEpoch" => Owned(self.request_time_ms.to_string()),
             _ => {
+                if let Some(field) = name.strip_prefix("identity.") {
+                    return self.identity_str(field);
+                }
                 return self
                     .authorized
-                    .context_var(name.strip_prefix("authorizer.")?);
+                    .context_var(name.strip_prefix("authorizer.")?)
+                    .map(Owned);
             }
+        })
+    }
+
+    /// `$context.identity.X` values.
+    pub fn identity_str(&self, field: &str) -> Option<Cow<'_, str>> {
+        let iam = || self.authorized.iam.as_ref();
+        Some(match field {
+            "sourceIp" => Owned(ip_text(self.source_ip)),
+            "apiKey" => Borrowed(&self.api_key.as_ref()?.0),
+            "apiKeyId" => Borrowed(&self.api_key.as_ref()?.1),
+            "userAgent" => Borrowed(self.header("user-agent").unwrap_or("")),
+            "accessKey" => Borrowed(&iam()?.access_key),
+            "accountId" => Borrowed(iam()?.account_id.as_deref()?),
+            "caller" => Borrowed(iam()?.caller.as_deref()?),
+            "user" => Borrowed(iam()?.user.as_deref()?),
+            "userArn" => Borrowed(iam()?.user_arn.as_deref()?),
+            _ => return None,
         })
     }
 
@@ -182,7 +232,21 @@ impl Invocation {
 
 #[cfg(test)]
 mod tests {
-    use super::query_pairs;
+    use super::{ip_text, query_pairs};
+
+    #[test]
+    fn formats_addresses() {
+        for ip in [
+            "0.0.0.0",
+            "127.0.0.1",
+            "10.20.100.255",
+            "::1",
+            "2001:db8::8a2e:370:7334",
+        ] {
+            let parsed: std::net::IpAddr = ip.parse().unwrap();
+            assert_eq!(ip_text(parsed), ip);
+        }
+    }
 
     #[test]
     fn query_pairs_decode_names_values_and_plus() {

@@ -120,7 +120,7 @@ impl ParamTarget {
 #[derive(Debug)]
 pub enum Template {
     /// Text without `$` or `#`: nothing to evaluate, rendered as it is.
-    Literal(String),
+    Literal(bytes::Bytes),
     /// A Velocity template, and which variables it may read (so that a render builds only
     /// those).
     Vtl(portico_vtl::Template, Uses),
@@ -130,7 +130,11 @@ pub enum Template {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Uses {
     pub input: bool,
+    /// It may call `$input.params` (so a render needs the request's parameters).
+    pub input_params: bool,
     pub context: bool,
+    /// It may `#set` something inside `$context`.
+    pub writes_context: bool,
     pub stage_variables: bool,
     /// The `$context` members the template names (`requestId`, `identity`, ...); `None` when
     /// it uses `$context` as a whole (prints it, calls a method on it, aliases it) — then a
@@ -146,6 +150,50 @@ impl Uses {
             .as_ref()
             .is_none_or(|names| names.iter().any(|n| n == top))
     }
+
+    /// Whether it may read or write `$context.requestOverride` / `responseOverride`.
+    pub fn names_overrides(&self) -> bool {
+        self.needs_context_member("requestOverride")
+            || self.needs_context_member("responseOverride")
+    }
+
+    /// Whether `$context` can be a read-only view of the members it names: the template
+    /// writes nothing into `$context`, never uses it whole, and names neither the override
+    /// maps nor `class` (which a map answers itself).
+    pub fn reads_context_only(&self) -> bool {
+        !self.writes_context
+            && self.context_members.as_ref().is_some_and(|names| {
+                !names
+                    .iter()
+                    .any(|n| matches!(n.as_str(), "requestOverride" | "responseOverride" | "class"))
+            })
+    }
+}
+
+/// Whether a `#set` may assign into `$context` (`#set($context.x = …)`, `#{set}( ${context…`).
+fn writes_context(text: &str) -> bool {
+    text.match_indices("set").any(|(at, _)| {
+        let before = &text[..at];
+        let rest = &text[at + "set".len()..];
+        let rest = if before.ends_with("#{") {
+            match rest.strip_prefix('}') {
+                Some(r) => r,
+                None => return false,
+            }
+        } else if before.ends_with('#') {
+            rest
+        } else {
+            return false;
+        };
+        let Some(target) = rest.trim_start().strip_prefix('(') else {
+            return false;
+        };
+        let target = target.trim_start();
+        let target = target.strip_prefix('$').unwrap_or(target);
+        let target = target.strip_prefix('!').unwrap_or(target);
+        let target = target.strip_prefix('{').unwrap_or(target);
+        target.starts_with("context")
+    })
 }
 
 /// The members of `$context` a template names, or `None` when it may reach any of them.
@@ -175,11 +223,15 @@ impl Template {
     pub fn parse(text: &str) -> Result<Template, CompileError> {
         let text = text.trim();
         if !text.contains('$') && !text.contains('#') {
-            return Ok(Template::Literal(text.to_string()));
+            return Ok(Template::Literal(bytes::Bytes::copy_from_slice(
+                text.as_bytes(),
+            )));
         }
         let uses = Uses {
             input: text.contains("input"),
+            input_params: text.contains("params"),
             context: text.contains("context"),
+            writes_context: writes_context(text),
             stage_variables: text.contains("stageVariables"),
             context_members: context_members(text).map(std::sync::Arc::from),
         };
@@ -295,7 +347,26 @@ mod tests {
 
 #[cfg(test)]
 mod context_member_tests {
-    use super::context_members;
+    use super::{context_members, writes_context};
+
+    #[test]
+    fn finds_writes_into_context() {
+        for write in [
+            "#set($context.requestOverride.header.x = 'a')",
+            "#{set}( $!{context.x} = 1)",
+            "#set ($context.x = 1)",
+        ] {
+            assert!(writes_context(write), "{write}");
+        }
+        for read in [
+            "#set($x = $context.requestId)",
+            "$context.set",
+            "#setting($context.x)",
+            "set($context.x = 1)",
+        ] {
+            assert!(!writes_context(read), "{read}");
+        }
+    }
 
     #[test]
     fn names_the_members_or_falls_back_to_all() {

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http::{HeaderValue, Request, Response};
+use http::{HeaderName, HeaderValue, Request, Response};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use portico_model::{ids, time};
@@ -16,6 +16,9 @@ use crate::gateway_response::{GatewayError, ResponseType, Scope, error_response}
 use crate::integrations;
 use crate::invocation::Invocation;
 use crate::server::DataPlane;
+
+const X_AMZN_REQUESTID: HeaderName = HeaderName::from_static("x-amzn-requestid");
+const X_AMZ_APIGW_ID: HeaderName = HeaderName::from_static("x-amz-apigw-id");
 
 /// How long a client may take to send its body.
 const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
@@ -79,12 +82,32 @@ pub async fn execute(
     };
     let h = resp.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&request_id) {
-        h.insert("x-amzn-requestid", v);
+        h.insert(X_AMZN_REQUESTID, v);
     }
     if let Ok(v) = HeaderValue::from_str(&extended) {
-        h.insert("x-amz-apigw-id", v);
+        h.insert(X_AMZ_APIGW_ID, v);
     }
     resp
+}
+
+/// The request body, within the payload limit and the read timeout.
+async fn read_body(body: Incoming) -> Result<Bytes, GatewayError> {
+    let read = Limited::new(body, MAX_PAYLOAD_BYTES).collect();
+    let Ok(read) = tokio::time::timeout(BODY_READ_TIMEOUT, read).await else {
+        return Err(GatewayError::new(ResponseType::Default4xx)
+            .with_status(408)
+            .with_message("Request Timeout"));
+    };
+    match read {
+        Ok(b) => Ok(b.to_bytes()),
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            Err(GatewayError::new(ResponseType::RequestTooLarge))
+        }
+        Err(_) => Err(GatewayError::new(ResponseType::Default4xx).with_message("Bad Request")),
+    }
 }
 
 async fn run(
@@ -175,25 +198,14 @@ async fn run(
         return Err(early(e, &path_params, &method.resource_path));
     }
     // A client that stalls mid-body does not hold its connection and memory forever.
-    let read = Limited::new(body, MAX_PAYLOAD_BYTES).collect();
-    let Ok(read) = tokio::time::timeout(BODY_READ_TIMEOUT, read).await else {
-        let e = GatewayError::new(ResponseType::Default4xx)
-            .with_status(408)
-            .with_message("Request Timeout");
-        return Err(early(e, &path_params, &method.resource_path));
-    };
-    let body = match read {
-        Ok(b) => b.to_bytes(),
-        Err(e)
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some() =>
-        {
-            let e = GatewayError::new(ResponseType::RequestTooLarge);
-            return Err(early(e, &path_params, &method.resource_path));
-        }
-        Err(_) => {
-            let e = GatewayError::new(ResponseType::Default4xx).with_message("Bad Request");
-            return Err(early(e, &path_params, &method.resource_path));
+    // (A request without a body — most GETs — has nothing to wait for.)
+    let body = if hyper::body::Body::is_end_stream(&body) {
+        Bytes::new()
+    } else {
+        // (Boxed: the read's future is large, and most requests have no body.)
+        match Box::pin(read_body(body)).await {
+            Ok(b) => b,
+            Err(e) => return Err(early(e, &path_params, &method.resource_path)),
         }
     };
 

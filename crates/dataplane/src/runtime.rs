@@ -9,10 +9,13 @@ use arc_swap::ArcSwap;
 use crate::compile::CompiledApi;
 use crate::usage::UsageTable;
 
+/// A map probed on every request: foldhash (randomly seeded per process) instead of SipHash.
+pub type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 /// All compiled APIs, by id. Immutable once built.
 #[derive(Debug, Default)]
 pub struct Runtime {
-    pub apis: HashMap<String, Arc<CompiledApi>>,
+    pub apis: FastMap<String, Arc<CompiledApi>>,
 }
 
 /// The shared, atomically swappable runtime. Readers never block; a swap never drops an

@@ -5,7 +5,7 @@ use std::hint::black_box;
 use std::rc::Rc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use portico_mapping::bindings::{self, Bindings, InputData};
+use portico_mapping::bindings::{self, Bindings, InputData, ParamLists};
 use portico_vtl::{Limits, Template, Value};
 
 const TYPICAL: &str = r##"#set($inputRoot = $input.path('$'))
@@ -27,19 +27,21 @@ const TYPICAL: &str = r##"#set($inputRoot = $input.path('$'))
 fn bindings_with(body: String) -> Bindings {
     Bindings {
         input: InputData {
-            body: Rc::from(body),
-            path: vec![("petId".into(), "42".into())],
-            querystring: vec![("q".into(), "dogs".into())],
-            header: vec![("Authorization".into(), "Bearer 'abc'".into())],
+            body: bytes::Bytes::from(body),
+            params: Rc::new(ParamLists {
+                path: vec![("petId".into(), "42".into())],
+                querystring: vec![("q".into(), "dogs".into())],
+                header: vec![("Authorization".into(), "Bearer 'abc'".into())],
+            }),
         },
-        context: bindings::context_map(&[
+        context: Value::Map(bindings::context_map(&[
             (
                 "requestId",
                 Value::String(Rc::from("c6af9ac6-7b61-11e6-9a41-93e8deadbeef")),
             ),
             ("stage", Value::String(Rc::from("prod"))),
             ("identity.sourceIp", Value::String(Rc::from("127.0.0.1"))),
-        ]),
+        ])),
         stage_variables: bindings::string_map([("env", "prod")]),
     }
 }

@@ -4,32 +4,110 @@
 //! `$context` is a plain VTL map so that templates can `#set` its `requestOverride.*` and
 //! `responseOverride.*` entries; the caller reads them back after rendering.
 
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::rc::Rc;
 
 use base64::Engine as _;
+use bytes::Bytes;
 use portico_vtl::{
     Context, HostObject, Limits, List, ListStyle, Map, NullRendering, RenderError, Template, Value,
 };
 
 use crate::jsonpath::JsonPath;
 
-/// The request (or integration response) a template reads through `$input`.
-#[derive(Debug, Clone, Default)]
+/// The request (or integration response) a template reads through `$input`: the body, as
+/// bytes (turned into text only when a template reads it), and its parameters.
+#[derive(Clone)]
 pub struct InputData {
-    pub body: Rc<str>,
+    pub body: Bytes,
+    pub params: Rc<dyn Params>,
+}
+
+impl Default for InputData {
+    fn default() -> InputData {
+        InputData {
+            body: Bytes::new(),
+            params: Rc::new(ParamLists::default()),
+        }
+    }
+}
+
+/// Which of `$input.params()`'s three maps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamKind {
+    Path,
+    QueryString,
+    Header,
+}
+
+/// The request parameters `$input.params` reads. An embedder implements it over its own
+/// request so that a render copies only the parameters a template asks for.
+pub trait Params {
+    /// `$input.params(name)`: the path parameter `name`, else the query parameter, else the
+    /// header (its name matched case-insensitively); the last one where there are several.
+    fn find(&self, name: &str) -> Option<String>;
+    /// Calls `f` with each `(name, value)` of one of the maps of `$input.params()`, in
+    /// request order.
+    fn each(&self, kind: ParamKind, f: &mut dyn FnMut(&str, &str));
+}
+
+/// Parameters already gathered into lists.
+#[derive(Debug, Clone, Default)]
+pub struct ParamLists {
     pub path: Vec<(String, String)>,
     pub querystring: Vec<(String, String)>,
     pub header: Vec<(String, String)>,
+}
+
+impl Params for ParamLists {
+    fn find(&self, name: &str) -> Option<String> {
+        let last = |list: &[(String, String)], ci: bool| {
+            list.iter()
+                .rev()
+                .find(|(k, _)| {
+                    if ci {
+                        k.eq_ignore_ascii_case(name)
+                    } else {
+                        k == name
+                    }
+                })
+                .map(|(_, v)| v.clone())
+        };
+        last(&self.path, false)
+            .or_else(|| last(&self.querystring, false))
+            .or_else(|| last(&self.header, true))
+    }
+
+    fn each(&self, kind: ParamKind, f: &mut dyn FnMut(&str, &str)) {
+        let list = match kind {
+            ParamKind::Path => &self.path,
+            ParamKind::QueryString => &self.querystring,
+            ParamKind::Header => &self.header,
+        };
+        for (k, v) in list {
+            f(k, v);
+        }
+    }
 }
 
 /// Everything one render sees.
 #[derive(Clone)]
 pub struct Bindings {
     pub input: InputData,
-    /// `$context`: build it with [`context_map`]; read overrides back with [`overrides`].
-    pub context: Map,
+    /// `$context`: a map built with [`context_map`] (read overrides back with [`overrides`]),
+    /// or a read-only object for templates that neither write it nor use it whole.
+    pub context: Value,
     pub stage_variables: Map,
+}
+
+impl Bindings {
+    /// `$context` when it is a map (the only form a template can write overrides into).
+    pub fn context_map(&self) -> Option<&Map> {
+        match &self.context {
+            Value::Map(m) => Some(m),
+            _ => None,
+        }
+    }
 }
 
 /// Renders `template` as API Gateway does: undefined references print as nothing.
@@ -38,14 +116,15 @@ pub fn render(template: &Template, b: &Bindings, limits: &Limits) -> Result<Stri
     ctx.set_null_rendering(NullRendering::Empty);
     ctx.insert("input", Value::Object(Rc::new(Input::new(b.input.clone()))));
     ctx.insert("util", Value::Object(Rc::new(Util)));
-    ctx.insert("context", Value::Map(b.context.clone()));
+    ctx.insert("context", b.context.clone());
     ctx.insert("stageVariables", Value::Map(b.stage_variables.clone()));
     template.render(&mut ctx, limits)
 }
 
 /// A map of strings, as `$stageVariables` or a parameter map.
 pub fn string_map<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Map {
-    let m = Map::new();
+    let pairs = pairs.into_iter();
+    let m = Map::with_capacity(pairs.size_hint().0);
     for (k, v) in pairs {
         m.insert(k, Value::String(Rc::from(v)));
     }
@@ -62,7 +141,7 @@ pub fn context_map(values: &[(&str, Value)]) -> Map {
 /// [`context_map`], with the override maps only when `overrides` (a template that never
 /// names them cannot read or write them).
 pub fn context_map_with(values: &[(&str, Value)], overrides: bool) -> Map {
-    let root = Map::new();
+    let root = Map::with_capacity(values.len() + if overrides { 2 } else { 0 });
     for (name, value) in values {
         let mut cur = root.clone();
         let mut parts = name.split('.').peekable();
@@ -108,6 +187,28 @@ pub struct Overrides {
     /// (templates may add keys of their own; the response template sees them).
     pub request_json: serde_json::Value,
     pub response_json: serde_json::Value,
+}
+
+impl Overrides {
+    /// Whether no override is set.
+    pub fn is_empty(&self) -> bool {
+        self.request_header.is_empty()
+            && self.request_querystring.is_empty()
+            && self.request_path.is_empty()
+            && self.response_header.is_empty()
+            && self.status.is_none()
+            && self.request_json.is_null()
+            && self.response_json.is_null()
+    }
+
+    /// A copy, made cheaply when nothing is set (the common case).
+    pub fn carried(&self) -> Overrides {
+        if self.is_empty() {
+            Overrides::default()
+        } else {
+            self.clone()
+        }
+    }
 }
 
 fn entries(m: Option<Value>) -> Vec<(String, String)> {
@@ -225,6 +326,8 @@ fn arg_str(args: &[Value], i: usize) -> Option<String> {
 
 struct Input {
     data: InputData,
+    /// The body as text, made on first use.
+    text: OnceCell<Rc<str>>,
     parsed: RefCell<Option<Option<Rc<serde_json::Value>>>>,
 }
 
@@ -232,8 +335,14 @@ impl Input {
     fn new(data: InputData) -> Input {
         Input {
             data,
+            text: OnceCell::new(),
             parsed: RefCell::new(None),
         }
+    }
+
+    fn text(&self) -> &Rc<str> {
+        self.text
+            .get_or_init(|| Rc::from(String::from_utf8_lossy(&self.data.body).as_ref()))
     }
 
     /// The body as JSON, parsed once per render. An empty body reads as `{}`.
@@ -243,10 +352,11 @@ impl Input {
                 .clone()
                 .ok_or_else(|| "Unable to parse the request body as JSON".to_string());
         }
-        let parsed = if self.data.body.trim().is_empty() {
+        let text = self.text();
+        let parsed = if text.trim().is_empty() {
             Some(Rc::new(serde_json::Value::Object(Default::default())))
         } else {
-            serde_json::from_str(&self.data.body).ok().map(Rc::new)
+            serde_json::from_str(text).ok().map(Rc::new)
         };
         *self.parsed.borrow_mut() = Some(parsed.clone());
         parsed.ok_or_else(|| "Unable to parse the request body as JSON".to_string())
@@ -268,39 +378,19 @@ impl Input {
     }
 
     fn params_map(&self) -> Map {
-        let all = Map::new();
-        for (name, list) in [
-            ("path", &self.data.path),
-            ("querystring", &self.data.querystring),
-            ("header", &self.data.header),
+        let all = Map::with_capacity(3);
+        for (name, kind) in [
+            ("path", ParamKind::Path),
+            ("querystring", ParamKind::QueryString),
+            ("header", ParamKind::Header),
         ] {
-            all.insert(
-                name,
-                Value::Map(string_map(
-                    list.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-                )),
-            );
+            let m = Map::new();
+            self.data.params.each(kind, &mut |k, v| {
+                m.insert(k, Value::String(Rc::from(v)));
+            });
+            all.insert(name, Value::Map(m));
         }
         all
-    }
-
-    fn param(&self, name: &str) -> String {
-        let find = |list: &Vec<(String, String)>, ci: bool| {
-            list.iter()
-                .rev()
-                .find(|(k, _)| {
-                    if ci {
-                        k.eq_ignore_ascii_case(name)
-                    } else {
-                        k == name
-                    }
-                })
-                .map(|(_, v)| v.clone())
-        };
-        find(&self.data.path, false)
-            .or_else(|| find(&self.data.querystring, false))
-            .or_else(|| find(&self.data.header, true))
-            .unwrap_or_default()
     }
 }
 
@@ -310,7 +400,7 @@ impl HostObject for Input {
             "body" => Some(Value::String(if self.data.body.is_empty() {
                 Rc::from("{}")
             } else {
-                self.data.body.clone()
+                self.text().clone()
             })),
             _ => None,
         }
@@ -328,7 +418,9 @@ impl HostObject for Input {
             }
             "params" => match arg_str(args, 0) {
                 None => Ok(Some(Value::Map(self.params_map()))),
-                Some(name) => Ok(Some(Value::String(Rc::from(self.param(&name))))),
+                Some(name) => Ok(Some(Value::String(Rc::from(
+                    self.data.params.find(&name).unwrap_or_default(),
+                )))),
             },
             _ => Ok(None),
         }
@@ -453,10 +545,10 @@ mod render_tests {
         let t = Template::parse(template).unwrap();
         let b = Bindings {
             input: InputData {
-                body: Rc::from(body),
+                body: Bytes::copy_from_slice(body.as_bytes()),
                 ..Default::default()
             },
-            context: context_map(&[]),
+            context: Value::Map(context_map(&[])),
             stage_variables: Map::new(),
         };
         render(&t, &b, &Limits::default()).unwrap()

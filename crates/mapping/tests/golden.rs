@@ -34,7 +34,7 @@
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use portico_mapping::bindings::{self, Bindings, InputData};
+use portico_mapping::bindings::{self, Bindings, InputData, ParamLists};
 use portico_vtl::{Limits, Map, Template, Value};
 
 struct Case {
@@ -136,19 +136,21 @@ fn bindings_of(case: &Case) -> Result<Bindings, String> {
         }
     };
     let data = InputData {
-        body: Rc::from(body.as_str()),
-        path: pairs(
-            input.get("path").unwrap_or(&serde_json::Value::Null),
-            "input.path",
-        )?,
-        querystring: pairs(
-            input.get("querystring").unwrap_or(&serde_json::Value::Null),
-            "input.querystring",
-        )?,
-        header: pairs(
-            input.get("header").unwrap_or(&serde_json::Value::Null),
-            "input.header",
-        )?,
+        body: bytes::Bytes::from(body),
+        params: Rc::new(ParamLists {
+            path: pairs(
+                input.get("path").unwrap_or(&serde_json::Value::Null),
+                "input.path",
+            )?,
+            querystring: pairs(
+                input.get("querystring").unwrap_or(&serde_json::Value::Null),
+                "input.querystring",
+            )?,
+            header: pairs(
+                input.get("header").unwrap_or(&serde_json::Value::Null),
+                "input.header",
+            )?,
+        }),
     };
 
     let context = case.json("context")?;
@@ -175,7 +177,7 @@ fn bindings_of(case: &Case) -> Result<Bindings, String> {
     let stage = pairs(&case.json("stageVariables")?, "stageVariables")?;
     Ok(Bindings {
         input: data,
-        context,
+        context: Value::Map(context),
         stage_variables: bindings::string_map(stage.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
     })
 }
@@ -259,7 +261,10 @@ fn run(case: &Case) -> Rendered {
     };
     Rendered {
         output,
-        overrides: overrides_json(&bindings::overrides(&b.context)),
+        overrides: overrides_json(&bindings::overrides(
+            b.context_map()
+                .expect("the golden cases bind $context as a map"),
+        )),
     }
 }
 

@@ -43,26 +43,33 @@ pub fn request_id() -> String {
     let mut b: [u8; 16] = rand::rng().random();
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let mut s = String::with_capacity(36);
+    let mut out = [0u8; 36];
+    let mut at = 0;
     for (i, byte) in b.iter().enumerate() {
         if matches!(i, 4 | 6 | 8 | 10) {
-            s.push('-');
+            out[at] = b'-';
+            at += 1;
         }
-        s.push(HEX[(byte >> 4) as usize] as char);
-        s.push(HEX[(byte & 0xf) as usize] as char);
+        out[at] = HEX[(byte >> 4) as usize];
+        out[at + 1] = HEX[(byte & 0xf) as usize];
+        at += 2;
     }
-    s
+    out.iter().map(|&c| c as char).collect()
 }
 
 /// The `extendedRequestId` / `x-amz-apigw-id` form: 16 characters, base64-ish.
 pub fn extended_request_id() -> String {
     const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    // 62^10 < 2^64: one draw gives ten characters, a second the other five.
     let mut rng = rand::rng();
-    let mut s: String = (0..15)
-        .map(|_| B64[rng.random_range(0..B64.len())] as char)
-        .collect();
-    s.push('=');
-    s
+    let mut out = [b'='; 16];
+    let (mut hi, mut lo): (u64, u64) = (rng.random(), rng.random());
+    for (i, c) in out.iter_mut().take(15).enumerate() {
+        let bits = if i < 10 { &mut hi } else { &mut lo };
+        *c = B64[(*bits % 62) as usize];
+        *bits /= 62;
+    }
+    out.iter().map(|&c| c as char).collect()
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ pub(crate) async fn compile_api(
     }
     let mut api = CompiledApi {
         id: api_id.to_string(),
-        stages: HashMap::new(),
+        stages: Default::default(),
     };
     let mut deployments: HashMap<String, Arc<DeploymentRecord>> = HashMap::new();
     for rec in store.list(Kind::Stage, Some(api_id)).await? {

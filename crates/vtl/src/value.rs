@@ -158,19 +158,35 @@ impl List {
     }
 }
 
-// Dropping deeply nested collections iteratively (no recursion).
+// Dropping deeply nested collections iteratively (no recursion): a collection this is the
+// last owner of is kept on a stack and emptied from there; anything else drops in place
+// (a string, or a collection still shared, which only loses a reference). Flat collections
+// thus drop without the stack ever allocating.
+fn defer(v: Value, stack: &mut Vec<Value>) {
+    let last = match &v {
+        Value::List(l) => Rc::strong_count(&l.0) == 1,
+        Value::Map(m) => Rc::strong_count(&m.0) == 1,
+        _ => false,
+    };
+    if last {
+        stack.push(v);
+    }
+}
+
 fn take_children(v: Value, stack: &mut Vec<Value>) {
     match v {
         Value::List(l) => {
             if let Ok(mut data) = Rc::try_unwrap(l.0) {
-                stack.append(data.items.get_mut());
+                for c in data.items.get_mut().drain(..) {
+                    defer(c, stack);
+                }
             }
         }
         Value::Map(m) => {
             if let Ok(mut data) = Rc::try_unwrap(m.0) {
-                for (k, v) in std::mem::take(data.entries.get_mut()) {
-                    stack.push(k.0);
-                    stack.push(v);
+                for (k, c) in data.entries.get_mut().drain(..) {
+                    defer(k.0, stack);
+                    defer(c, stack);
                 }
             }
         }
@@ -178,25 +194,30 @@ fn take_children(v: Value, stack: &mut Vec<Value>) {
     }
 }
 
+fn drain_stack(mut stack: Vec<Value>) {
+    while let Some(v) = stack.pop() {
+        take_children(v, &mut stack);
+    }
+}
+
 impl Drop for ListData {
     fn drop(&mut self) {
-        let mut stack = std::mem::take(self.items.get_mut());
-        while let Some(v) = stack.pop() {
-            take_children(v, &mut stack);
+        let mut stack = Vec::new();
+        for c in self.items.get_mut().drain(..) {
+            defer(c, &mut stack);
         }
+        drain_stack(stack);
     }
 }
 
 impl Drop for MapData {
     fn drop(&mut self) {
-        let mut stack: Vec<Value> = Vec::new();
-        for (k, v) in std::mem::take(self.entries.get_mut()) {
-            stack.push(k.0);
-            stack.push(v);
+        let mut stack = Vec::new();
+        for (k, c) in self.entries.get_mut().drain(..) {
+            defer(k.0, &mut stack);
+            defer(c, &mut stack);
         }
-        while let Some(v) = stack.pop() {
-            take_children(v, &mut stack);
-        }
+        drain_stack(stack);
     }
 }
 
@@ -370,6 +391,10 @@ impl Map {
     pub fn new() -> Map {
         Map::from_entries(Entries::default(), false)
     }
+    /// An empty map with room for `n` entries.
+    pub fn with_capacity(n: usize) -> Map {
+        Map::from_entries(entries_with_capacity(n), false)
+    }
     /// A map whose `toString()` is compact JSON (like a JSON object class).
     pub fn new_json() -> Map {
         Map::from_entries(Entries::default(), true)
@@ -412,12 +437,14 @@ impl Map {
     /// Java `put`: returns the previous value.
     pub(crate) fn put(&self, key: MapKey, value: Value) -> Option<Value> {
         let mut m = self.0.entries.try_borrow_mut().ok()?;
-        if let Some(slot) = m.get_mut(&key) {
-            return Some(std::mem::replace(slot, value));
+        match m.entry(key) {
+            indexmap::map::Entry::Occupied(mut slot) => Some(slot.insert(value)),
+            indexmap::map::Entry::Vacant(slot) => {
+                slot.insert(value);
+                self.0.mods.set(self.0.mods.get().wrapping_add(1));
+                None
+            }
         }
-        m.insert(key, value);
-        self.0.mods.set(self.0.mods.get().wrapping_add(1));
-        None
     }
     pub(crate) fn remove(&self, key: &Value) -> Option<Value> {
         let mut m = self.0.entries.try_borrow_mut().ok()?;

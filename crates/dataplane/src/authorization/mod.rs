@@ -193,8 +193,9 @@ pub(crate) async fn check(dp: &DataPlane, inv: &Invocation) -> Result<Authorized
     let authorized = match &inv.target.authorization {
         Authorization::Open => Authorized::default(),
         Authorization::Iam => iam::check(dp, inv)?,
-        Authorization::Lambda(a) => lambda::check(dp, inv, a).await?,
-        Authorization::Cognito(a, scopes) => cognito::check(dp, inv, a, scopes).await?,
+        // (Boxed: their futures are large, and most methods need neither.)
+        Authorization::Lambda(a) => Box::pin(lambda::check(dp, inv, a)).await?,
+        Authorization::Cognito(a, scopes) => Box::pin(cognito::check(dp, inv, a, scopes)).await?,
         Authorization::Misconfigured(why) => {
             return Err(
                 GatewayError::new(ResponseType::AuthorizerConfigurationError)

@@ -226,7 +226,7 @@ pub(crate) async fn invoke_proxy(
             .and_then(|v| v.to_str().ok())
         {
             Some(prev) => format!("{prev}, {}", inv.source_ip),
-            None => inv.source_ip.to_string(),
+            None => crate::invocation::ip_text(inv.source_ip),
         };
         if let Ok(v) = HeaderValue::from_str(&xff) {
             h.insert("x-forwarded-for", v);

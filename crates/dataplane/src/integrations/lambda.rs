@@ -152,7 +152,7 @@ pub(crate) fn request_fields(inv: &Invocation) -> Map<String, Value> {
     }
     let forwarded_for = match inv.header("x-forwarded-for") {
         Some(prior) => format!("{prior}, {}", inv.source_ip),
-        None => inv.source_ip.to_string(),
+        None => crate::invocation::ip_text(inv.source_ip),
     };
     push("X-Forwarded-For".into(), forwarded_for, true);
     let port = inv
@@ -218,7 +218,7 @@ pub(crate) fn request_fields(inv: &Invocation) -> Map<String, Value> {
         "cognitoIdentityId": null,
         "cognitoIdentityPoolId": null,
         "principalOrgId": null,
-        "sourceIp": inv.source_ip.to_string(),
+        "sourceIp": crate::invocation::ip_text(inv.source_ip),
         "user": null,
         "userAgent": inv.header("user-agent"),
         "userArn": null,

@@ -42,8 +42,9 @@ pub(crate) fn invoke(
 /// leniently (unquoted names such as CDK's `{statusCode: 200}` work), so this scans for the
 /// field instead of requiring strict JSON.
 fn status_of(body: &[u8]) -> Option<u16> {
+    const FIELD: &[u8] = b"statusCode";
     let text = std::str::from_utf8(body).ok()?;
-    let at = text.find("statusCode")?;
+    let at = body.windows(FIELD.len()).position(|w| w == FIELD)?;
     let rest =
         text[at + "statusCode".len()..].trim_start_matches(['"', '\'', ' ', '\t', '\r', '\n']);
     let rest = rest

@@ -17,6 +17,10 @@ use crate::invocation::Invocation;
 use crate::server::DataPlane;
 
 /// Runs the method's integration and produces the method response.
+///
+/// The network-bound integrations' futures are large (an HTTP client exchange, a function
+/// invocation); they are boxed so that every request's future — moved into place once per
+/// request — stays small for the integrations that do not need them (MOCK).
 pub async fn invoke(
     dp: &DataPlane,
     inv: &Invocation,
@@ -25,13 +29,17 @@ pub async fn invoke(
     match &target.integration {
         Integration::Mock(req, resp) => mock::invoke(inv, req, resp),
         Integration::Http(plan, req, resp) => {
-            http_integration::invoke(dp, inv, plan, req, resp).await
+            Box::pin(http_integration::invoke(dp, inv, plan, req, resp)).await
         }
         Integration::HttpProxy(plan, req) => {
-            http_integration::invoke_proxy(dp, inv, plan, req).await
+            Box::pin(http_integration::invoke_proxy(dp, inv, plan, req)).await
         }
-        Integration::LambdaProxy(plan, req) => lambda::invoke_proxy(dp, inv, plan, req).await,
-        Integration::Lambda(plan, req, resp) => lambda::invoke(dp, inv, plan, req, resp).await,
+        Integration::LambdaProxy(plan, req) => {
+            Box::pin(lambda::invoke_proxy(dp, inv, plan, req)).await
+        }
+        Integration::Lambda(plan, req, resp) => {
+            Box::pin(lambda::invoke(dp, inv, plan, req, resp)).await
+        }
         Integration::Unsupported(why) => Err(GatewayError::new(
             ResponseType::ApiConfigurationError,
         )

@@ -60,7 +60,7 @@ pub(crate) fn map(
                 let (body, o) = templates::render(inv, t, &payload, prior)?;
                 (ct.to_string(), body, o)
             }
-            None => ("application/json".to_string(), payload, prior.clone()),
+            None => ("application/json".to_string(), payload, prior.carried()),
         };
     let mut resp = Response::new(Full::new(body));
     let status = overrides.status.unwrap_or(selected.status);
