@@ -4,6 +4,7 @@
 //! `$context` is a plain VTL map so that templates can `#set` its `requestOverride.*` and
 //! `responseOverride.*` entries; the caller reads them back after rendering.
 
+use std::borrow::Cow;
 use std::cell::{OnceCell, RefCell};
 use std::rc::Rc;
 
@@ -112,10 +113,13 @@ impl Bindings {
 
 /// Renders `template` as API Gateway does: undefined references print as nothing.
 pub fn render(template: &Template, b: &Bindings, limits: &Limits) -> Result<String, RenderError> {
-    let mut ctx = Context::new();
+    thread_local! {
+        static UTIL: Value = Value::Object(Rc::new(Util));
+    }
+    let mut ctx = Context::with_capacity(4);
     ctx.set_null_rendering(NullRendering::Empty);
     ctx.insert("input", Value::Object(Rc::new(Input::new(b.input.clone()))));
-    ctx.insert("util", Value::Object(Rc::new(Util)));
+    ctx.insert("util", UTIL.with(Value::clone));
     ctx.insert("context", b.context.clone());
     ctx.insert("stageVariables", Value::Map(b.stage_variables.clone()));
     template.render(&mut ctx, limits)
@@ -315,10 +319,10 @@ fn path_value(json: &serde_json::Value, depth: usize) -> Value {
     }
 }
 
-fn arg_str(args: &[Value], i: usize) -> Option<String> {
+fn arg_str(args: &[Value], i: usize) -> Option<Cow<'_, str>> {
     args.get(i).map(|v| match v {
-        Value::String(s) => s.to_string(),
-        other => other.render(),
+        Value::String(s) => Cow::Borrowed(&**s),
+        other => Cow::Owned(other.render()),
     })
 }
 
@@ -507,7 +511,7 @@ impl HostObject for Util {
                     .decode_utf8_lossy()
                     .into_owned(),
             ),
-            "base64Encode" => s(base64::engine::general_purpose::STANDARD.encode(arg())),
+            "base64Encode" => s(base64::engine::general_purpose::STANDARD.encode(arg().as_bytes())),
             "base64Decode" => {
                 let bytes = base64::engine::general_purpose::STANDARD
                     .decode(arg().trim())

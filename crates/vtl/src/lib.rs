@@ -63,6 +63,7 @@ mod parser;
 mod render;
 mod value;
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use indexmap::IndexMap;
@@ -201,7 +202,8 @@ pub enum NullRendering {
 /// the template's global variables.
 #[derive(Clone, Default)]
 pub struct Context {
-    pub(crate) vars: IndexMap<String, Value, FxBuild>,
+    /// Names given by the embedder are usually `'static` (`"input"`): they are not copied.
+    pub(crate) vars: IndexMap<Cow<'static, str>, Value, FxBuild>,
     pub(crate) null_rendering: NullRendering,
 }
 
@@ -209,8 +211,15 @@ impl Context {
     pub fn new() -> Context {
         Context::default()
     }
+    /// A context with room for `n` variables.
+    pub fn with_capacity(n: usize) -> Context {
+        Context {
+            vars: IndexMap::with_capacity_and_hasher(n, FxBuild::default()),
+            null_rendering: NullRendering::default(),
+        }
+    }
     /// Binds `$name`.
-    pub fn insert(&mut self, name: impl Into<String>, value: Value) -> Option<Value> {
+    pub fn insert(&mut self, name: impl Into<Cow<'static, str>>, value: Value) -> Option<Value> {
         self.vars.insert(name.into(), value)
     }
     pub fn get(&self, name: &str) -> Option<&Value> {
@@ -224,7 +233,7 @@ impl Context {
     }
     /// Names and values, in insertion order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
-        self.vars.iter().map(|(k, v)| (k.as_str(), v))
+        self.vars.iter().map(|(k, v)| (k.as_ref(), v))
     }
     pub fn set_null_rendering(&mut self, mode: NullRendering) {
         self.null_rendering = mode;

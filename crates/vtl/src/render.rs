@@ -81,6 +81,8 @@ pub(crate) struct Renderer<'a> {
     next_scope_id: u64,
     null_empty: bool,
     pos: (u32, u32),
+    /// Argument lists of finished method calls, kept for the next call's arguments.
+    arg_lists: Vec<Vec<Value>>,
 }
 
 pub(crate) fn render(
@@ -103,6 +105,7 @@ pub(crate) fn render(
         next_scope_id: 1,
         null_empty,
         pos: (1, 1),
+        arg_lists: Vec::new(),
     };
     match r.render_block(&compiled.root) {
         Ok(()) | Err(Flow::Stop(_)) => Ok(std::mem::take(&mut r.out)),
@@ -268,7 +271,7 @@ impl<'a> Renderer<'a> {
         match self.ctx.vars.get_mut(key) {
             Some(slot) => *slot = value,
             None => {
-                self.ctx.vars.insert(key.to_string(), value);
+                self.ctx.vars.insert(key.to_string().into(), value);
             }
         }
     }
@@ -469,12 +472,15 @@ impl<'a> Renderer<'a> {
             v = match part {
                 RefPart::Prop(name) => methods::get_property(self, &v, name)?,
                 RefPart::Method(name, args) => {
-                    let mut vals = Vec::with_capacity(args.len());
+                    let mut vals = self.arg_lists.pop().unwrap_or_default();
                     for a in args {
                         vals.push(self.eval(a)?);
                     }
                     self.pos = (r.line, r.col);
-                    match methods::call_method(self, &v, name, &vals)? {
+                    let called = methods::call_method(self, &v, name, &vals);
+                    vals.clear();
+                    self.arg_lists.push(vals);
+                    match called? {
                         Ok(v) => v,
                         Err(msg) => {
                             return Err(method_err(

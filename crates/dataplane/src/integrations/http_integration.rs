@@ -66,52 +66,90 @@ fn connection_listed(headers: &http::HeaderMap) -> Vec<String> {
         .collect()
 }
 
-/// Upstream response headers AWS renames to `x-amzn-Remapped-{Name}` (recorded).
-pub(crate) fn remapped_name(name: &str) -> Option<&'static str> {
-    Some(match name {
-        "authorization" => "x-amzn-remapped-authorization",
-        "connection" => "x-amzn-remapped-connection",
-        "content-length" => "x-amzn-remapped-content-length",
-        "content-md5" => "x-amzn-remapped-content-md5",
-        "date" => "x-amzn-remapped-date",
-        "expect" => "x-amzn-remapped-expect",
-        "host" => "x-amzn-remapped-host",
-        "max-forwards" => "x-amzn-remapped-max-forwards",
-        "proxy-authenticate" => "x-amzn-remapped-proxy-authenticate",
-        "server" => "x-amzn-remapped-server",
-        "trailer" => "x-amzn-remapped-trailer",
-        "upgrade" => "x-amzn-remapped-upgrade",
-        "user-agent" => "x-amzn-remapped-user-agent",
-        "www-authenticate" => "x-amzn-remapped-www-authenticate",
-        _ => return None,
-    })
+/// Upstream response headers AWS renames to `x-amzn-Remapped-{Name}` (recorded), with their
+/// new names made once.
+const REMAPPED: [(&str, HeaderName); 14] = [
+    (
+        "authorization",
+        HeaderName::from_static("x-amzn-remapped-authorization"),
+    ),
+    (
+        "connection",
+        HeaderName::from_static("x-amzn-remapped-connection"),
+    ),
+    (
+        "content-length",
+        HeaderName::from_static("x-amzn-remapped-content-length"),
+    ),
+    (
+        "content-md5",
+        HeaderName::from_static("x-amzn-remapped-content-md5"),
+    ),
+    ("date", HeaderName::from_static("x-amzn-remapped-date")),
+    ("expect", HeaderName::from_static("x-amzn-remapped-expect")),
+    ("host", HeaderName::from_static("x-amzn-remapped-host")),
+    (
+        "max-forwards",
+        HeaderName::from_static("x-amzn-remapped-max-forwards"),
+    ),
+    (
+        "proxy-authenticate",
+        HeaderName::from_static("x-amzn-remapped-proxy-authenticate"),
+    ),
+    ("server", HeaderName::from_static("x-amzn-remapped-server")),
+    (
+        "trailer",
+        HeaderName::from_static("x-amzn-remapped-trailer"),
+    ),
+    (
+        "upgrade",
+        HeaderName::from_static("x-amzn-remapped-upgrade"),
+    ),
+    (
+        "user-agent",
+        HeaderName::from_static("x-amzn-remapped-user-agent"),
+    ),
+    (
+        "www-authenticate",
+        HeaderName::from_static("x-amzn-remapped-www-authenticate"),
+    ),
+];
+
+/// The name AWS gives upstream response header `name` (lower case), if it renames it.
+pub(crate) fn remapped_name(name: &str) -> Option<HeaderName> {
+    REMAPPED
+        .iter()
+        .find(|(from, _)| *from == name)
+        .map(|(_, to)| to.clone())
 }
+
+const X_AMZN_APIGATEWAY_API_ID: HeaderName = HeaderName::from_static("x-amzn-apigateway-api-id");
+const X_AMZN_TRACE_ID: HeaderName = HeaderName::from_static("x-amzn-trace-id");
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 
 /// `X-Amzn-Trace-Id` as AWS adds it to integration requests.
 pub(crate) fn trace_id(request_time_ms: i64) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(40);
-    s.push_str("Root=1-");
+    let mut s = *b"Root=1-00000000-000000000000000000000000";
     let secs = (request_time_ms / 1000) as u32;
-    for shift in (0..8).rev() {
-        s.push(HEX[((secs >> (shift * 4)) & 0xf) as usize] as char);
+    for (i, shift) in (0..8).rev().enumerate() {
+        s[7 + i] = HEX[((secs >> (shift * 4)) & 0xf) as usize];
     }
-    s.push('-');
     let bytes: [u8; 12] = rand::random();
-    for b in bytes {
-        s.push(HEX[(b >> 4) as usize] as char);
-        s.push(HEX[(b & 0xf) as usize] as char);
+    for (i, b) in bytes.into_iter().enumerate() {
+        s[16 + 2 * i] = HEX[(b >> 4) as usize];
+        s[17 + 2 * i] = HEX[(b & 0xf) as usize];
     }
-    s
+    String::from_utf8_lossy(&s).into_owned()
 }
 
 /// Headers AWS adds to every HTTP(_PROXY) integration request.
 fn add_gateway_headers(h: &mut http::HeaderMap, inv: &Invocation) {
     if let Ok(v) = HeaderValue::from_str(&inv.stage.api_id) {
-        h.insert("x-amzn-apigateway-api-id", v);
+        h.insert(X_AMZN_APIGATEWAY_API_ID, v);
     }
     if let Ok(v) = HeaderValue::from_str(&trace_id(inv.request_time_ms)) {
-        h.insert("x-amzn-trace-id", v);
+        h.insert(X_AMZN_TRACE_ID, v);
     }
 }
 
@@ -229,7 +267,7 @@ pub(crate) async fn invoke_proxy(
             None => crate::invocation::ip_text(inv.source_ip),
         };
         if let Ok(v) = HeaderValue::from_str(&xff) {
-            h.insert("x-forwarded-for", v);
+            h.insert(X_FORWARDED_FOR, v);
         }
     }
     for (k, v) in &mapped.headers {
@@ -247,26 +285,19 @@ pub(crate) async fn invoke_proxy(
         .await
         .map_err(upstream_error)?;
     let (parts, body) = resp.into_parts();
-    let mut headers = parts.headers;
-    // Renamed in place: the upstream's own Date, Server, Content-Length... reach the client as
+    // Renamed: the upstream's own Date, Server, Content-Length... reach the client as
     // x-amzn-Remapped-*; framing headers of the upstream hop are dropped.
-    let touched: Vec<HeaderName> = headers
-        .keys()
-        .filter(|k| {
-            remapped_name(k.as_str()).is_some()
-                || matches!(k.as_str(), "transfer-encoding" | "keep-alive")
-        })
-        .cloned()
-        .collect();
-    for name in touched {
-        let values: Vec<HeaderValue> = match headers.entry(&name) {
-            http::header::Entry::Occupied(e) => e.remove_entry_mult().1.collect(),
-            http::header::Entry::Vacant(_) => continue,
-        };
-        if let Some(r) = remapped_name(name.as_str()) {
-            for v in values {
-                headers.append(HeaderName::from_static(r), v);
-            }
+    let mut headers = http::HeaderMap::with_capacity(parts.headers.len());
+    let mut current: Option<HeaderName> = None;
+    for (name, value) in parts.headers {
+        if let Some(name) = name {
+            current = match name.as_str() {
+                "transfer-encoding" | "keep-alive" => None,
+                other => Some(remapped_name(other).unwrap_or(name)),
+            };
+        }
+        if let Some(name) = &current {
+            headers.append(name.clone(), value);
         }
     }
     let mut out = Response::new(Full::new(body));

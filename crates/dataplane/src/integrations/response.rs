@@ -91,7 +91,7 @@ pub(crate) fn map(
             continue; // AWS never sends a mapped Transfer-Encoding
         }
         let target = match super::http_integration::remapped_name(&lower) {
-            Some(r) => HeaderName::from_static(r),
+            Some(r) => r,
             None => match HeaderName::try_from(lower.as_str()) {
                 Ok(n) => n,
                 Err(_) => continue,
