@@ -54,7 +54,7 @@ pub fn request_id() -> String {
         out[at + 1] = HEX[(byte & 0xf) as usize];
         at += 2;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    String::from_utf8(out.to_vec()).unwrap_or_default()
 }
 
 /// The `extendedRequestId` / `x-amz-apigw-id` form: 16 characters, base64-ish.
@@ -69,7 +69,7 @@ pub fn extended_request_id() -> String {
         *c = B64[(*bits % 62) as usize];
         *bits /= 62;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    String::from_utf8(out.to_vec()).unwrap_or_default()
 }
 
 #[cfg(test)]

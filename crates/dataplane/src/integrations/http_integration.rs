@@ -68,7 +68,7 @@ fn connection_listed(headers: &http::HeaderMap) -> Vec<String> {
 
 /// Upstream response headers AWS renames to `x-amzn-Remapped-{Name}` (recorded), with their
 /// new names made once.
-const REMAPPED: [(&str, HeaderName); 14] = [
+static REMAPPED: [(&str, HeaderName); 14] = [
     (
         "authorization",
         HeaderName::from_static("x-amzn-remapped-authorization"),
@@ -140,7 +140,7 @@ pub(crate) fn trace_id(request_time_ms: i64) -> String {
         s[16 + 2 * i] = HEX[(b >> 4) as usize];
         s[17 + 2 * i] = HEX[(b & 0xf) as usize];
     }
-    String::from_utf8_lossy(&s).into_owned()
+    String::from_utf8(s.to_vec()).unwrap_or_default()
 }
 
 /// Headers AWS adds to every HTTP(_PROXY) integration request.

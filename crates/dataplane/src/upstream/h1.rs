@@ -7,7 +7,6 @@
 //! A reused connection the upstream closed meanwhile is detected before any byte of the answer
 //! and the request is retried once on a new connection.
 
-use std::collections::HashMap;
 use std::io;
 use std::sync::Mutex;
 
@@ -28,7 +27,7 @@ const MAX_IDLE_PER_HOST: usize = 1024;
 /// Idle keep-alive connections by `host:port`.
 #[derive(Debug, Default)]
 pub(crate) struct Pool {
-    idle: Mutex<HashMap<String, Vec<Conn>>>,
+    idle: Mutex<crate::runtime::FastMap<String, Vec<Conn>>>,
 }
 
 /// A keep-alive connection and its read buffer (reused across requests).
@@ -272,68 +271,27 @@ async fn exchange(
                 ))
             });
         }
-        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-        let mut parsed = httparse::Response::new(&mut headers);
-        let head_len = match parsed.parse(&buf) {
-            Ok(httparse::Status::Complete(len)) => len,
-            Ok(httparse::Status::Partial) => {
-                if buf.len() > MAX_HEAD_BYTES {
-                    return Err(Failure::Fatal(UpstreamError::Broken(
-                        "response head too large".into(),
-                    )));
-                }
-                continue;
+        let Some(Head {
+            len: head_len,
+            status,
+            headers: map,
+            mut framing,
+            mut keep_alive,
+        }) = parse_head(&buf)?
+        else {
+            if buf.len() > MAX_HEAD_BYTES {
+                return Err(Failure::Fatal(UpstreamError::Broken(
+                    "response head too large".into(),
+                )));
             }
-            Err(e) => {
-                return Err(Failure::Fatal(UpstreamError::Broken(format!(
-                    "invalid response: {e}"
-                ))));
-            }
+            continue;
         };
-        let code = parsed.code.unwrap_or(0);
+        let code = status.as_u16();
         if (100..200).contains(&code) && code != 101 {
             // An interim answer (100 Continue): drop it and read on.
             buf.advance(head_len);
             need_read = buf.is_empty();
             continue;
-        }
-        let status = StatusCode::from_u16(code)
-            .map_err(|_| Failure::Fatal(UpstreamError::Broken(format!("invalid status {code}"))))?;
-        let http10 = parsed.version == Some(0);
-        let mut map = HeaderMap::with_capacity(parsed.headers.len());
-        let mut framing = Framing::UntilClose;
-        let mut keep_alive = !http10;
-        for h in parsed.headers.iter() {
-            let name = HeaderName::from_bytes(h.name.as_bytes())
-                .map_err(|_| Failure::Fatal(UpstreamError::Broken("invalid header name".into())))?;
-            let value = HeaderValue::from_bytes(h.value).map_err(|_| {
-                Failure::Fatal(UpstreamError::Broken("invalid header value".into()))
-            })?;
-            if name == http::header::CONTENT_LENGTH {
-                let n = std::str::from_utf8(h.value)
-                    .ok()
-                    .and_then(|v| v.trim().parse::<usize>().ok());
-                match n {
-                    Some(n) if !matches!(framing, Framing::Chunked) => framing = Framing::Length(n),
-                    Some(_) => {}
-                    None => {
-                        return Err(Failure::Fatal(UpstreamError::Broken(
-                            "invalid content-length".into(),
-                        )));
-                    }
-                }
-            } else if name == http::header::TRANSFER_ENCODING {
-                if h.value.eq_ignore_ascii_case(b"chunked") || h.value.ends_with(b"chunked") {
-                    framing = Framing::Chunked;
-                }
-            } else if name == http::header::CONNECTION {
-                if h.value.eq_ignore_ascii_case(b"close") {
-                    keep_alive = false;
-                } else if h.value.eq_ignore_ascii_case(b"keep-alive") && http10 {
-                    keep_alive = true;
-                }
-            }
-            map.append(name, value);
         }
         if *method == Method::HEAD || code == 204 || code == 304 {
             framing = Framing::None;
@@ -400,6 +358,77 @@ async fn exchange(
             }),
         ));
     }
+}
+
+/// A parsed response head.
+struct Head {
+    /// Its length in the buffer.
+    len: usize,
+    status: StatusCode,
+    headers: HeaderMap,
+    framing: Framing,
+    keep_alive: bool,
+}
+
+/// Parses the response head at the front of `buf` (`None`: not all of it is there yet).
+/// Not async, so that the parser's header array never becomes part of a request's future.
+fn parse_head(buf: &[u8]) -> Result<Option<Head>, Failure> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut parsed = httparse::Response::new(&mut headers);
+    let len = match parsed.parse(buf) {
+        Ok(httparse::Status::Complete(len)) => len,
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(e) => {
+            return Err(Failure::Fatal(UpstreamError::Broken(format!(
+                "invalid response: {e}"
+            ))));
+        }
+    };
+    let code = parsed.code.unwrap_or(0);
+    let status = StatusCode::from_u16(code)
+        .map_err(|_| Failure::Fatal(UpstreamError::Broken(format!("invalid status {code}"))))?;
+    let http10 = parsed.version == Some(0);
+    let mut map = HeaderMap::with_capacity(parsed.headers.len());
+    let mut framing = Framing::UntilClose;
+    let mut keep_alive = !http10;
+    for h in parsed.headers.iter() {
+        let name = HeaderName::from_bytes(h.name.as_bytes())
+            .map_err(|_| Failure::Fatal(UpstreamError::Broken("invalid header name".into())))?;
+        let value = HeaderValue::from_bytes(h.value)
+            .map_err(|_| Failure::Fatal(UpstreamError::Broken("invalid header value".into())))?;
+        if name == http::header::CONTENT_LENGTH {
+            let n = std::str::from_utf8(h.value)
+                .ok()
+                .and_then(|v| v.trim().parse::<usize>().ok());
+            match n {
+                Some(n) if !matches!(framing, Framing::Chunked) => framing = Framing::Length(n),
+                Some(_) => {}
+                None => {
+                    return Err(Failure::Fatal(UpstreamError::Broken(
+                        "invalid content-length".into(),
+                    )));
+                }
+            }
+        } else if name == http::header::TRANSFER_ENCODING {
+            if h.value.eq_ignore_ascii_case(b"chunked") || h.value.ends_with(b"chunked") {
+                framing = Framing::Chunked;
+            }
+        } else if name == http::header::CONNECTION {
+            if h.value.eq_ignore_ascii_case(b"close") {
+                keep_alive = false;
+            } else if h.value.eq_ignore_ascii_case(b"keep-alive") && http10 {
+                keep_alive = true;
+            }
+        }
+        map.append(name, value);
+    }
+    Ok(Some(Head {
+        len,
+        status,
+        headers: map,
+        framing,
+        keep_alive,
+    }))
 }
 
 /// Decodes a chunked body that starts at the front of `buf`.
