@@ -451,13 +451,13 @@ impl GatewayError {
         let b = bindings::Bindings {
             input: bindings::InputData::default(),
             context: Value::Map(context),
-            stage_variables: bindings::string_map(
+            stage_variables: Value::Map(bindings::string_map(
                 scope
                     .stage
                     .variables
                     .iter()
                     .map(|(k, v)| (k.as_str(), v.as_str())),
-            ),
+            )),
         };
         bindings::render(template, &b, &portico_vtl::Limits::default())
             .unwrap_or_else(|_| format!("{{\"message\":{quoted}}}"))

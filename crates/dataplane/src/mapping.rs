@@ -140,6 +140,8 @@ pub struct Uses {
     /// it uses `$context` as a whole (prints it, calls a method on it, aliases it) — then a
     /// render builds every member. Override maps are built only when named here.
     pub context_members: Option<std::sync::Arc<[String]>>,
+    /// The `$context.identity` fields it names; `None` when it may reach any of them.
+    pub identity_fields: Option<std::sync::Arc<[String]>>,
 }
 
 impl Uses {
@@ -149,6 +151,14 @@ impl Uses {
         self.context_members
             .as_ref()
             .is_none_or(|names| names.iter().any(|n| n == top))
+    }
+
+    /// Whether a render must build `$context.identity.<field>`: the template names it, or
+    /// names `identity` without a field (so it may reach any).
+    pub fn needs_identity_field(&self, field: &str) -> bool {
+        self.identity_fields
+            .as_ref()
+            .is_none_or(|names| names.iter().any(|n| n == field))
     }
 
     /// Whether it may read or write `$context.requestOverride` / `responseOverride`.
@@ -196,6 +206,44 @@ fn writes_context(text: &str) -> bool {
     })
 }
 
+/// `identity` of `identity.sourceIp`.
+fn top_member(name: &str) -> &str {
+    name.split_once('.').map_or(name, |(top, _)| top)
+}
+
+fn dedup(mut names: Vec<String>, name: String) -> Vec<String> {
+    if !names.contains(&name) {
+        names.push(name);
+    }
+    names
+}
+
+/// The `$context.identity` fields a template names, or `None` when it may reach any.
+fn identity_fields(text: &str) -> Option<Vec<String>> {
+    let names = context_members(text)?;
+    if names.iter().any(|n| n == "identity") {
+        return None;
+    }
+    Some(
+        names
+            .iter()
+            .filter_map(|n| n.strip_prefix("identity."))
+            .map(str::to_string)
+            .collect(),
+    )
+}
+
+/// `<field>` of a text starting `.<field>` not followed by `(` (a property, not a method).
+fn identity_field(rest: &str) -> Option<&str> {
+    let after = rest.strip_prefix('.')?;
+    let len = after
+        .bytes()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == b'_')
+        .count();
+    let field = &after[..len];
+    (!field.is_empty() && !after[len..].starts_with('(')).then_some(field)
+}
+
 /// The members of `$context` a template names, or `None` when it may reach any of them.
 /// Every occurrence of `context` must be `context.<member>` not followed by `(`: anything else
 /// (`$context` printed, `$context.get(...)`, `#set($c = $context)`, the word in a string)
@@ -211,8 +259,14 @@ fn context_members(text: &str) -> Option<Vec<String>> {
         if member.is_empty() || after[member.len()..].starts_with('(') {
             return None;
         }
-        if !names.contains(&member) {
-            names.push(member);
+        // `identity.<field>`: the field is recorded too (`identity.sourceIp`), so that a
+        // render builds only the identity fields named; `identity` alone means all of them.
+        let name = match identity_field(&after[member.len()..]) {
+            Some(field) if member == "identity" => format!("identity.{field}"),
+            _ => member,
+        };
+        if !names.contains(&name) {
+            names.push(name);
         }
     }
     Some(names)
@@ -233,7 +287,15 @@ impl Template {
             context: text.contains("context"),
             writes_context: writes_context(text),
             stage_variables: text.contains("stageVariables"),
-            context_members: context_members(text).map(std::sync::Arc::from),
+            context_members: context_members(text)
+                .map(|names| {
+                    names
+                        .iter()
+                        .map(|n| top_member(n).to_string())
+                        .fold(Vec::new(), dedup)
+                })
+                .map(std::sync::Arc::from),
+            identity_fields: identity_fields(text).map(std::sync::Arc::from),
         };
         portico_vtl::Template::parse(text)
             .map(|t| Template::Vtl(t, uses))
@@ -374,7 +436,15 @@ mod context_member_tests {
             context_members(
                 "$context.requestId ${context.identity.sourceIp} $context.identity.userAgent"
             ),
-            Some(vec!["requestId".to_string(), "identity".into()])
+            Some(vec![
+                "requestId".to_string(),
+                "identity.sourceIp".into(),
+                "identity.userAgent".into()
+            ])
+        );
+        assert_eq!(
+            context_members("$context.identity.keySet() $context.identity.sourceIp"),
+            Some(vec!["identity".to_string(), "identity.sourceIp".into()])
         );
         assert_eq!(
             context_members("#set($context.responseOverride.status = 400)"),

@@ -87,9 +87,9 @@ impl Params for RequestParams {
     }
 }
 
-fn input_for(inv: &Invocation, body: &[u8], uses: &Uses) -> InputData {
+fn input_for(inv: &Invocation, body: &Bytes, uses: &Uses) -> InputData {
     InputData {
-        body: Bytes::copy_from_slice(body),
+        body: body.clone(),
         params: if uses.input_params {
             Rc::new(RequestParams::of(inv))
         } else {
@@ -201,13 +201,14 @@ fn context_members(inv: &Invocation, uses: &Uses) -> Vec<(&'static str, Value)> 
     // Identity fields without a value (caller, user, cognito*) are simply absent: a missing
     // value reads as null and prints as nothing, as AWS's do.
     if uses.needs_context_member("identity") {
-        let fields: Vec<(&str, Value)> = IDENTITY
-            .iter()
-            .filter_map(|f| {
-                let v = inv.identity_str(f)?;
-                Some((*f, text(v)))
-            })
-            .collect();
+        let mut fields: Vec<(&str, Value)> = Vec::with_capacity(IDENTITY.len());
+        for f in IDENTITY {
+            if uses.needs_identity_field(f)
+                && let Some(v) = inv.identity_str(f)
+            {
+                fields.push((f, text(v)));
+            }
+        }
         members.push(("identity", member_map(&fields)));
     }
     // $context.authorizer: principalId, the authorizer's context keys, Cognito claims.
@@ -255,7 +256,7 @@ fn context_for(inv: &Invocation, uses: &Uses) -> Value {
 }
 
 /// Builds only the variables the template mentions.
-fn bindings_for(inv: &Invocation, body: &[u8], uses: &Uses) -> Bindings {
+fn bindings_for(inv: &Invocation, body: &Bytes, uses: &Uses) -> Bindings {
     Bindings {
         input: if uses.input {
             input_for(inv, body, uses)
@@ -269,14 +270,14 @@ fn bindings_for(inv: &Invocation, body: &[u8], uses: &Uses) -> Bindings {
             Value::Null
         },
         stage_variables: if uses.stage_variables {
-            bindings::string_map(
+            Value::Map(bindings::string_map(
                 inv.stage
                     .variables
                     .iter()
                     .map(|(k, v)| (k.as_str(), v.as_str())),
-            )
+            ))
         } else {
-            portico_vtl::Map::new()
+            Value::Null
         },
     }
 }
@@ -286,7 +287,7 @@ fn bindings_for(inv: &Invocation, body: &[u8], uses: &Uses) -> Bindings {
 pub(crate) fn render(
     inv: &Invocation,
     template: &Template,
-    body: &[u8],
+    body: &Bytes,
     prior: &Overrides,
 ) -> Result<(Bytes, Overrides), GatewayError> {
     match template {

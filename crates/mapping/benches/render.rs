@@ -42,7 +42,7 @@ fn bindings_with(body: String) -> Bindings {
             ("stage", Value::String(Rc::from("prod"))),
             ("identity.sourceIp", Value::String(Rc::from("127.0.0.1"))),
         ])),
-        stage_variables: bindings::string_map([("env", "prod")]),
+        stage_variables: Value::Map(bindings::string_map([("env", "prod")])),
     }
 }
 

@@ -98,7 +98,9 @@ pub struct Bindings {
     /// `$context`: a map built with [`context_map`] (read overrides back with [`overrides`]),
     /// or a read-only object for templates that neither write it nor use it whole.
     pub context: Value,
-    pub stage_variables: Map,
+    /// `$stageVariables`: a map (build it with [`string_map`]), or null for a template that
+    /// never names it.
+    pub stage_variables: Value,
 }
 
 impl Bindings {
@@ -121,7 +123,7 @@ pub fn render(template: &Template, b: &Bindings, limits: &Limits) -> Result<Stri
     ctx.insert("input", Value::Object(Rc::new(Input::new(b.input.clone()))));
     ctx.insert("util", UTIL.with(Value::clone));
     ctx.insert("context", b.context.clone());
-    ctx.insert("stageVariables", Value::Map(b.stage_variables.clone()));
+    ctx.insert("stageVariables", b.stage_variables.clone());
     template.render(&mut ctx, limits)
 }
 
@@ -553,7 +555,7 @@ mod render_tests {
                 ..Default::default()
             },
             context: Value::Map(context_map(&[])),
-            stage_variables: Map::new(),
+            stage_variables: Value::Null,
         };
         render(&t, &b, &Limits::default()).unwrap()
     }

@@ -178,7 +178,9 @@ fn bindings_of(case: &Case) -> Result<Bindings, String> {
     Ok(Bindings {
         input: data,
         context: Value::Map(context),
-        stage_variables: bindings::string_map(stage.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+        stage_variables: Value::Map(bindings::string_map(
+            stage.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        )),
     })
 }
 
