@@ -1,6 +1,24 @@
 //! Identifiers in the shapes AWS gives them.
 
-use rand::Rng;
+use std::cell::RefCell;
+
+use rand::distr::{Distribution, StandardUniform};
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+
+thread_local! {
+    static PER_REQUEST: RefCell<SmallRng> = RefCell::new(SmallRng::from_rng(&mut rand::rng()));
+}
+
+/// Random bits for the ids minted on every request (request, extended, trace ids): a
+/// per-thread generator seeded from the OS's entropy, cheaper than the cryptographic one.
+/// These ids must be unique, not unguessable: nothing treats one as a secret.
+pub fn per_request_random<T>() -> T
+where
+    StandardUniform: Distribution<T>,
+{
+    PER_REQUEST.with(|r| r.borrow_mut().random())
+}
 
 const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
 
@@ -40,7 +58,7 @@ pub fn cache_namespace(resource_id: &str) -> String {
 /// A request id in UUID v4 form, as `x-amzn-RequestId` carries it.
 pub fn request_id() -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut b: [u8; 16] = rand::rng().random();
+    let mut b: [u8; 16] = per_request_random();
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let mut out = [0u8; 36];
@@ -61,9 +79,8 @@ pub fn request_id() -> String {
 pub fn extended_request_id() -> String {
     const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     // 62^10 < 2^64: one draw gives ten characters, a second the other five.
-    let mut rng = rand::rng();
     let mut out = [b'='; 16];
-    let (mut hi, mut lo): (u64, u64) = (rng.random(), rng.random());
+    let (mut hi, mut lo): (u64, u64) = per_request_random();
     for (i, c) in out.iter_mut().take(15).enumerate() {
         let bits = if i < 10 { &mut hi } else { &mut lo };
         *c = B64[(*bits % 62) as usize];

@@ -135,7 +135,7 @@ pub(crate) fn trace_id(request_time_ms: i64) -> String {
     for (i, shift) in (0..8).rev().enumerate() {
         s[7 + i] = HEX[((secs >> (shift * 4)) & 0xf) as usize];
     }
-    let bytes: [u8; 12] = rand::random();
+    let bytes: [u8; 12] = portico_model::ids::per_request_random();
     for (i, b) in bytes.into_iter().enumerate() {
         s[16 + 2 * i] = HEX[(b >> 4) as usize];
         s[17 + 2 * i] = HEX[(b & 0xf) as usize];
