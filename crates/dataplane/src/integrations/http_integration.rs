@@ -66,53 +66,29 @@ fn connection_listed(headers: &http::HeaderMap) -> Vec<String> {
         .collect()
 }
 
-/// Upstream response headers AWS renames to `x-amzn-Remapped-{Name}` (recorded), with their
-/// new names made once.
-static REMAPPED: [(&str, HeaderName); 14] = [
-    (
-        "authorization",
-        HeaderName::from_static("x-amzn-remapped-authorization"),
-    ),
-    (
-        "connection",
-        HeaderName::from_static("x-amzn-remapped-connection"),
-    ),
-    (
-        "content-length",
-        HeaderName::from_static("x-amzn-remapped-content-length"),
-    ),
-    (
-        "content-md5",
-        HeaderName::from_static("x-amzn-remapped-content-md5"),
-    ),
-    ("date", HeaderName::from_static("x-amzn-remapped-date")),
-    ("expect", HeaderName::from_static("x-amzn-remapped-expect")),
-    ("host", HeaderName::from_static("x-amzn-remapped-host")),
-    (
-        "max-forwards",
-        HeaderName::from_static("x-amzn-remapped-max-forwards"),
-    ),
-    (
-        "proxy-authenticate",
-        HeaderName::from_static("x-amzn-remapped-proxy-authenticate"),
-    ),
-    ("server", HeaderName::from_static("x-amzn-remapped-server")),
-    (
-        "trailer",
-        HeaderName::from_static("x-amzn-remapped-trailer"),
-    ),
-    (
-        "upgrade",
-        HeaderName::from_static("x-amzn-remapped-upgrade"),
-    ),
-    (
-        "user-agent",
-        HeaderName::from_static("x-amzn-remapped-user-agent"),
-    ),
-    (
-        "www-authenticate",
-        HeaderName::from_static("x-amzn-remapped-www-authenticate"),
-    ),
+/// `[(name, x-amzn-remapped-name)]`, the new names made at compile time.
+macro_rules! remapped {
+    ($($name:literal),* $(,)?) => {
+        [$(($name, HeaderName::from_static(concat!("x-amzn-remapped-", $name)))),*]
+    };
+}
+
+/// Upstream response headers AWS renames to `x-amzn-Remapped-{Name}` (recorded).
+static REMAPPED: [(&str, HeaderName); 14] = remapped![
+    "authorization",
+    "connection",
+    "content-length",
+    "content-md5",
+    "date",
+    "expect",
+    "host",
+    "max-forwards",
+    "proxy-authenticate",
+    "server",
+    "trailer",
+    "upgrade",
+    "user-agent",
+    "www-authenticate",
 ];
 
 /// The name AWS gives upstream response header `name` (lower case), if it renames it.
@@ -354,4 +330,32 @@ pub(crate) async fn invoke(
         },
         &overrides,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{remapped_name, trace_id};
+
+    #[test]
+    fn remaps_the_recorded_names() {
+        assert_eq!(
+            remapped_name("date").as_ref().map(|n| n.as_str()),
+            Some("x-amzn-remapped-date")
+        );
+        assert_eq!(
+            remapped_name("www-authenticate")
+                .as_ref()
+                .map(|n| n.as_str()),
+            Some("x-amzn-remapped-www-authenticate")
+        );
+        assert!(remapped_name("content-type").is_none());
+    }
+
+    #[test]
+    fn trace_ids_have_aws_shape() {
+        let id = trace_id(1_700_000_000_000);
+        assert_eq!(id.len(), 40);
+        assert!(id.starts_with("Root=1-6553f100-"), "{id}");
+        assert!(id[16..].bytes().all(|c| c.is_ascii_hexdigit()));
+    }
 }
