@@ -167,6 +167,13 @@ class PorticoProcess:
         return "\n".join(data.decode("utf-8", "replace").splitlines()[-lines:])
 
 
+def lambda_invocation_uri(function: str) -> str:
+    """A Lambda integration's URI; a bare function name becomes its ARN in the test account."""
+    if not function.startswith("arn:"):
+        function = f"arn:aws:lambda:us-east-1:000000000000:function:{function}"
+    return f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{function}/invocations"
+
+
 def make_apigw_client(admin_url: str, validate: bool = True):
     """boto3 `apigateway` client for a Portico admin listener (dummy credentials, no retries)."""
     return boto3.client(

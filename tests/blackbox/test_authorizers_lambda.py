@@ -30,12 +30,11 @@ AWS behaviours asserted here, and where they come from:
 from __future__ import annotations
 
 import json
-import os
 import uuid
 
 import pytest
 
-from portico_helpers import ApiBuilder, DataPlane, make_apigw_client, python_function_table, start_with_config, unique_name
+from portico_helpers import lambda_invocation_uri, ApiBuilder, DataPlane, make_apigw_client, python_function_table, start_with_config, unique_name
 
 FUNCTIONS = {
     "authz-token": "authorizer_token.handler",
@@ -54,13 +53,6 @@ CONTEXT_TEMPLATE = json.dumps(
 )
 NOT_AUTHORIZED = "User is not authorized to access this resource"
 EXPLICIT_DENY = "User is not authorized to access this resource with an explicit deny in an identity-based policy"
-
-
-def lambda_uri(name: str) -> str:
-    return (
-        "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
-        f"arn:aws:lambda:us-east-1:000000000000:function:{name}/invocations"
-    )
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +95,7 @@ def token(kind: str) -> str:
 class Api(ApiBuilder):
     def authorizer(self, name: str, type_: str, function: str, **kwargs) -> str:
         return self.client.create_authorizer(
-            restApiId=self.id, name=name, type=type_, authorizerUri=lambda_uri(function), **kwargs
+            restApiId=self.id, name=name, type=type_, authorizerUri=lambda_invocation_uri(function), **kwargs
         )["id"]
 
     def mock_custom(self, path: str, authorizer_id: str | None, api_key_required: bool = False):
@@ -139,7 +131,7 @@ class Api(ApiBuilder):
             httpMethod="ANY",
             type="AWS_PROXY",
             integrationHttpMethod="POST",
-            uri=lambda_uri("proxy-echo"),
+            uri=lambda_invocation_uri("proxy-echo"),
         )
 
 
@@ -467,7 +459,7 @@ def test_imported_authorizer_and_policy(server, apigw, dp):
                 "x-amazon-apigateway-authtype": "custom",
                 "x-amazon-apigateway-authorizer": {
                     "type": "token",
-                    "authorizerUri": lambda_uri("authz-token"),
+                    "authorizerUri": lambda_invocation_uri("authz-token"),
                     "authorizerResultTtlInSeconds": 0,
                 },
             }
@@ -513,7 +505,7 @@ def test_test_invoke_authorizer(server, apigw):
     api_id = apigw.create_rest_api(name=unique_name("test-invoke"))["id"]
     try:
         tok = apigw.create_authorizer(
-            restApiId=api_id, name="tok", type="TOKEN", authorizerUri=lambda_uri("authz-token"),
+            restApiId=api_id, name="tok", type="TOKEN", authorizerUri=lambda_invocation_uri("authz-token"),
             identitySource="method.request.header.Authorization", identityValidationExpression="[a-z-]+\\..*",
         )["id"]
         run = lambda headers: apigw.test_invoke_authorizer(restApiId=api_id, authorizerId=tok, headers=headers)  # noqa: E731

@@ -25,7 +25,7 @@ import os
 import pytest
 
 from portico_golden import Recording
-from portico_helpers import DataPlane, http_request, make_apigw_client, python_function_table, start_with_config, unique_name, wait_for_stage
+from portico_helpers import lambda_invocation_uri, DataPlane, http_request, make_apigw_client, python_function_table, start_with_config, unique_name, wait_for_stage
 
 LAMBDA = "test_apigateway_lambda.snapshot.json"
 EDGE_ONLY = {
@@ -53,13 +53,6 @@ RUST_FUNCTION = os.environ.get(
 )
 
 pytestmark = pytest.mark.aws_recorded
-
-
-def lambda_uri(name: str) -> str:
-    return (
-        "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
-        f"arn:aws:lambda:us-east-1:000000000000:function:{name}/invocations"
-    )
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +90,7 @@ def proxy_api(apigw, function: str, path_part: str = "{proxy+}", integration_met
         httpMethod="ANY",
         type="AWS_PROXY",
         integrationHttpMethod=integration_method,
-        uri=lambda_uri(function),
+        uri=lambda_invocation_uri(function),
     )
     return api, res
 
@@ -196,7 +189,7 @@ def test_lambda_aws_proxy_integration_request_data_mapping(server, apigw, dp):
     )
     apigw.put_integration(
         restApiId=api, resourceId=res, httpMethod="ANY", type="AWS_PROXY",
-        integrationHttpMethod="POST", uri=lambda_uri("proxy-echo"), requestParameters=params,
+        integrationHttpMethod="POST", uri=lambda_invocation_uri("proxy-echo"), requestParameters=params,
     )
     apigw.create_deployment(restApiId=api, stageName="test")
     wait_for_stage(dp, api, "test")
@@ -276,7 +269,7 @@ def aws_method(apigw, api, res, method, function, templates=None, request_parame
                      **({"requestParameters": request_parameters} if request_parameters else {}))
     kwargs = {"requestTemplates": templates} if templates else {}
     apigw.put_integration(restApiId=api, resourceId=res, httpMethod=method, type="AWS",
-                          integrationHttpMethod="POST", uri=lambda_uri(function), **kwargs)
+                          integrationHttpMethod="POST", uri=lambda_invocation_uri(function), **kwargs)
 
 
 def new_api(apigw, path_part):

@@ -22,7 +22,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from portico_helpers import PorticoProcess, http_request, make_apigw_client, unique_name, wait_for_stage, DataPlane
+from portico_helpers import lambda_invocation_uri, PorticoProcess, make_apigw_client, unique_name, wait_for_stage, DataPlane
 
 ACCESS_KEY = "AKIDPORTICOTEST"
 SECRET = "portico/secret/key/for/tests"
@@ -145,14 +145,10 @@ def proxy_api(apigw, uri):
     return api
 
 
-def uri(function):
-    return f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{function}/invocations"
-
-
 def test_remote_function_is_invoked_with_a_valid_signature(server, fake_lambda):
     apigw = make_apigw_client(server.admin_url)
     dp = DataPlane(server.data_port)
-    api = proxy_api(apigw, uri("arn:aws:lambda:eu-west-1:123456789012:function:remote-ok:live"))
+    api = proxy_api(apigw, lambda_invocation_uri("arn:aws:lambda:eu-west-1:123456789012:function:remote-ok:live"))
     wait_for_stage(dp, api, "test")
     r = dp.invoke(api, "test", "/hello")
     assert r.status == 200, r.body
@@ -172,7 +168,7 @@ def test_remote_function_is_invoked_with_a_valid_signature(server, fake_lambda):
 def test_remote_failures_answer_as_api_gateway(server, fake_lambda, function, status):
     apigw = make_apigw_client(server.admin_url)
     dp = DataPlane(server.data_port)
-    api = proxy_api(apigw, uri(function))
+    api = proxy_api(apigw, lambda_invocation_uri(function))
     wait_for_stage(dp, api, "test")
     r = dp.invoke(api, "test", "/x")
     assert r.status == status, r.body

@@ -218,9 +218,9 @@ fn dedup(mut names: Vec<String>, name: String) -> Vec<String> {
     names
 }
 
-/// The `$context.identity` fields a template names, or `None` when it may reach any.
-fn identity_fields(text: &str) -> Option<Vec<String>> {
-    let names = context_members(text)?;
+/// The `$context.identity` fields among the names [`context_members`] found, or `None` when
+/// the template may reach any of them.
+fn identity_fields(names: &[String]) -> Option<Vec<String>> {
     if names.iter().any(|n| n == "identity") {
         return None;
     }
@@ -281,21 +281,21 @@ impl Template {
                 text.as_bytes(),
             )));
         }
+        let named = context_members(text);
         let uses = Uses {
             input: text.contains("input"),
             input_params: text.contains("params"),
             context: text.contains("context"),
             writes_context: writes_context(text),
             stage_variables: text.contains("stageVariables"),
-            context_members: context_members(text)
-                .map(|names| {
-                    names
-                        .iter()
-                        .map(|n| top_member(n).to_string())
-                        .fold(Vec::new(), dedup)
-                })
+            context_members: named.as_ref().map(|names| {
+                let tops = names.iter().map(|n| top_member(n).to_string());
+                std::sync::Arc::from(tops.fold(Vec::new(), dedup))
+            }),
+            identity_fields: named
+                .as_deref()
+                .and_then(identity_fields)
                 .map(std::sync::Arc::from),
-            identity_fields: identity_fields(text).map(std::sync::Arc::from),
         };
         portico_vtl::Template::parse(text)
             .map(|t| Template::Vtl(t, uses))
